@@ -1,0 +1,75 @@
+/**
+ * One error type per HTTP meaning. Each carries `status`, a stable machine `code`, and `expose`
+ * (whether its message may reach the client: always for 4xx, never for 5xx).
+ * `errorHandler` turns them into `{ "error": { "code", "message", "details"? } }`.
+ */
+export class HttpError extends Error {
+  readonly expose: boolean;
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+    this.expose = status < 500;
+  }
+}
+
+/** 400: the request cannot be read at all (malformed JSON, a body that is not a JSON object). */
+export class BadRequestError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super(400, 'bad_request', message, details);
+  }
+}
+
+/** 404: no such resource, run or route. */
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}
+
+/** 405: the route exists but not for this method; lists the allowed ones (RFC 9110 §15.5.6). */
+export class MethodNotAllowedError extends HttpError {
+  constructor(allowed: readonly string[]) {
+    super(405, 'method_not_allowed', `method not allowed; use ${allowed.join(', ')}`, undefined, { Allow: allowed.join(', ') });
+  }
+}
+
+/** 409: the request conflicts with the current state (e.g. retrying a run that is not failed). */
+export class ConflictError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super(409, 'conflict', message, details);
+  }
+}
+
+/** 413: the body is larger than the configured limit. */
+export class PayloadTooLargeError extends HttpError {
+  constructor(limitBytes: number) {
+    super(413, 'payload_too_large', `request body exceeds ${limitBytes} bytes`, { limitBytes });
+  }
+}
+
+/** 415: the body is not `application/json`. */
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(received: string | undefined) {
+    super(415, 'unsupported_media_type', 'request body must be application/json', { received: received ?? null });
+  }
+}
+
+/** 422: the JSON is well-formed but breaks a rule (schema, id format, size limits). */
+export class ValidationError extends HttpError {
+  constructor(message: string, details?: unknown) {
+    super(422, 'validation_failed', message, details);
+  }
+}
+
+/** 503: a dependency (PostgreSQL, Redis) is unreachable; the client may retry. */
+export class ServiceUnavailableError extends HttpError {
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(503, 'service_unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** Limits on a PUT body's `info` map (issue #2). */
+export const INFO_LIMITS = { maxDepth: 32, maxLeaves: 10_000 } as const;
+
+/** Resource ids: 1–200 characters from `[A-Za-z0-9._:-]`. */
+export const resourceIdSchema = z
+  .string()
+  .min(1)
+  .max(200, 'id must be at most 200 characters')
+  .regex(/^[A-Za-z0-9._:-]+$/, 'id may contain only letters, digits, ".", "_", ":" and "-"');
+
+/** True for `{…}` JSON objects (not arrays, not numbers kept exact as objects). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+const jsonObject = (what: string) => z.custom<Record<string, unknown>>(isJsonObject, { message: `${what} must be a JSON object` });
+
+/** `PUT /resources/:id` body. PUT replaces: omitted `name`/`attributes` are stored as null. */
+export const putResourceBodySchema = z
+  .object({
+    name: z.string().max(1000).nullable().optional(),
+    attributes: jsonObject('attributes').nullable().optional(),
+    info: jsonObject('info'),
+  })
+  .strict();
+
+/** A validated `PUT /resources/:id` body. */
+export type PutResourceBody = z.infer<typeof putResourceBodySchema>;

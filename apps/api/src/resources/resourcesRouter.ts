@@ -1,0 +1,123 @@
+import Router from '@koa/router';
+import type { Db } from '@tasklane/db';
+import { findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
+import { measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { BadRequestError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
+import { readJsonBody } from '../http/readJsonBody.ts';
+import { sendJson } from '../http/sendJson.ts';
+import type { Links } from '../http/views.ts';
+import { resourceBody, runBody } from '../http/views.ts';
+import type { Lane } from '../lanes/Lane.ts';
+import { INFO_LIMITS, isJsonObject, putResourceBodySchema, resourceIdSchema } from './putResourceBody.ts';
+import { zodDetails } from '../http/zodDetails.ts';
+
+/** What the resource routes use. */
+export interface ResourcesRouterDeps {
+  db: Db;
+  links: Links;
+  /** Picks the lane of a write. */
+  selectLane(ctx: Context): Lane;
+  /** Largest body in bytes. */
+  bodyLimitBytes: number;
+}
+
+const contextQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(2000).optional(),
+});
+
+/**
+ * Routes:
+ * - `PUT /resources/:id` — upsert + record the run in one transaction, then dispatch to a lane;
+ *   201 created / 200 updated, `Location` header.
+ * - `GET /resources/:id` — the resource, its latest run, its number of context records.
+ * - `GET /resources/:id/context?limit=&cursor=` — its context records in key order, paginated.
+ */
+export function resourcesRouter(deps: ResourcesRouterDeps): Router {
+  const router = new Router();
+
+  router.put('/resources/:id', async (ctx) => {
+    // Body first: 415/413/400 describe the request as a whole and win over field rules (422).
+    const body = await readJsonBody(ctx, { limitBytes: deps.bodyLimitBytes, maxNesting: INFO_LIMITS.maxDepth * 2 + 2 });
+    if (!isJsonObject(body)) throw new BadRequestError('request body must be a JSON object');
+    const id = parseResourceId(ctx.params.id);
+    const parsed = putResourceBodySchema.safeParse(body);
+    if (!parsed.success) throw new ValidationError('invalid request body', zodDetails(parsed.error));
+    const { info, name, attributes } = parsed.data;
+    const size = measureInfo(info);
+    if (size.depth > INFO_LIMITS.maxDepth) {
+      throw new ValidationError(`info is nested ${size.depth} levels deep; the limit is ${INFO_LIMITS.maxDepth}`, { ...INFO_LIMITS, depth: size.depth });
+    }
+    if (size.leafCount > INFO_LIMITS.maxLeaves) {
+      throw new ValidationError(`info has ${size.leafCount} leaf values; the limit is ${INFO_LIMITS.maxLeaves}`, { ...INFO_LIMITS, leafCount: size.leafCount });
+    }
+    const lane = deps.selectLane(ctx);
+    const requestId = ctx.state.requestId as string;
+    const { created, resource, run } = await upsertResourceWithRun(deps.db, {
+      id,
+      name: name ?? null,
+      attributesJson: attributes ? stringifyJsonExact(attributes) : null,
+      infoJson: stringifyJsonExact(info),
+      lane: lane.name,
+      requestId,
+    });
+    const dispatch = await lane.dispatch(run, { requestId });
+    ctx.set('Location', deps.links.resource(resource.id));
+    sendJson(ctx, created ? 201 : 200, {
+      resource: resourceBody(resource, deps.links),
+      run: {
+        ...runBody(run, deps.links),
+        dispatched: dispatch.dispatched,
+        ...(dispatch.dispatched ? {} : { dispatchError: dispatch.reason }),
+      },
+    });
+  });
+
+  router.get('/resources/:id', async (ctx) => {
+    const id = parseResourceId(ctx.params.id);
+    const detail = await findResource(deps.db, id);
+    if (!detail) throw new NotFoundError(`no resource with id ${JSON.stringify(id)}`);
+    sendJson(ctx, 200, {
+      resource: resourceBody(detail.resource, deps.links),
+      latestRun: detail.latestRun ? runBody(detail.latestRun, deps.links) : null,
+      contextRecordCount: detail.contextRecordCount,
+      links: { context: `${deps.links.resource(id)}/context` },
+    });
+  });
+
+  router.get('/resources/:id/context', async (ctx) => {
+    const id = parseResourceId(ctx.params.id);
+    const query = contextQuerySchema.safeParse(ctx.query);
+    if (!query.success) throw new ValidationError('invalid query', zodDetails(query.error));
+    const after = query.data.cursor === undefined ? null : decodeCursor(query.data.cursor);
+    const detail = await findResource(deps.db, id);
+    if (!detail) throw new NotFoundError(`no resource with id ${JSON.stringify(id)}`);
+    const page = await listContextRecords(deps.db, id, { after, limit: query.data.limit });
+    const nextCursor = page.nextAfter === null ? null : Buffer.from(page.nextAfter, 'utf8').toString('base64url');
+    sendJson(ctx, 200, {
+      records: page.records.map((r) => ({
+        key: r.key,
+        value: parseJsonExact(r.valueJson),
+        valueType: r.valueType,
+        resourceVersion: r.resourceVersion,
+      })),
+      nextCursor,
+      next: nextCursor === null ? null : `${deps.links.resource(id)}/context?limit=${query.data.limit}&cursor=${nextCursor}`,
+    });
+  });
+
+  return router;
+}
+
+function parseResourceId(raw: string | undefined): string {
+  const parsed = resourceIdSchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError('invalid resource id', zodDetails(parsed.error));
+  return parsed.data;
+}
+
+function decodeCursor(cursor: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw new ValidationError('invalid cursor', { cursor });
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}

@@ -1,0 +1,52 @@
+import type { Db } from '@tasklane/db';
+import { recordRunFailure } from '@tasklane/db';
+import type { ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import { processRun } from '@tasklane/pipeline';
+import type { EtlRunJob } from '@tasklane/queue';
+import { etlRunJobSchema } from '@tasklane/queue';
+import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+
+/** What the `etl-run` processor uses. */
+export interface EtlRunProcessorDeps {
+  db: Db;
+  logger: Logger;
+  transform: TransformInfoJson;
+  /** Test-only slow step from config (`ETL_TEST_ENABLE`, `ETL_TEST_DELAY_MS`). @defaultValue 0 */
+  testDelayMs?: number;
+}
+
+/**
+ * Builds the BullMQ processor of `etl-run` jobs. It runs the shared pipeline (`processRun`) and
+ * maps failures the BullMQ way:
+ * - a payload that does not match the contract, or a run that does not exist, is an
+ *   `UnrecoverableError`: retrying cannot fix it, so BullMQ fails the job at once;
+ * - any other error is recorded on the run (back to `queued` while attempts remain, `failed` on
+ *   the last one) and rethrown, so BullMQ retries it with exponential backoff.
+ */
+export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
+  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<ProcessRunOutcome> => {
+    const payload = etlRunJobSchema.safeParse(job.data);
+    if (!payload.success) {
+      deps.logger.error({ jobId: job.id, issues: payload.error.issues }, 'invalid etl-run job payload');
+      throw new UnrecoverableError(`invalid etl-run payload: ${payload.error.message}`);
+    }
+    const { runId, requestId } = payload.data satisfies EtlRunJob;
+    const log = deps.logger.child({ runId, requestId, jobId: job.id, attempt: job.attemptsMade + 1 });
+    try {
+      const outcome = await processRun(
+        { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs },
+        runId,
+      );
+      if (outcome.outcome === 'not-found') throw new UnrecoverableError(`run ${runId} does not exist`);
+      log.info({ ...outcome }, 'etl run processed');
+      return outcome;
+    } catch (error) {
+      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ err: error, final }, final ? 'etl run failed' : 'etl run attempt failed; will retry');
+      await recordRunFailure(deps.db, runId, { error: (error as Error).message ?? String(error), final });
+      throw error;
+    }
+  };
+}

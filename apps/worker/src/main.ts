@@ -1,0 +1,50 @@
+import { hostname } from 'node:os';
+import { loadConfig } from '@tasklane/config';
+import { createDb } from '@tasklane/db';
+import { transformInfoJson } from '@tasklane/etl';
+import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
+import { Worker } from 'bullmq';
+import { pino } from 'pino';
+import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
+
+const config = loadConfig();
+const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
+const closers: (() => Promise<unknown>)[] = [];
+
+const db = createDb({ url: config.database.url, poolSize: Math.max(2, config.worker.concurrency + 1) });
+closers.push(() => db.$disconnect());
+const connection = createRedisConnection(config.redis.url, 'worker', { connectTimeoutMs: config.redis.connectTimeoutMs });
+connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+closers.push(() => connection.quit().catch(() => connection.disconnect()));
+
+const processor = createEtlRunProcessor({
+  db,
+  logger,
+  transform: transformInfoJson,
+  testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
+});
+const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
+  connection,
+  prefix: config.queue.prefix,
+  concurrency: config.worker.concurrency,
+});
+worker.on('error', (err) => logger.error({ err }, 'worker error'));
+closers.push(() => worker.close());
+await worker.waitUntilReady();
+logger.info(
+  { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency },
+  `Tasklane worker consuming ${config.queue.prefix}:${QUEUE_NAMES.etlRun} with concurrency ${config.worker.concurrency}`,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down: no new jobs, finishing active ones');
+  for (const close of closers.reverse()) {
+    await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
+  }
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/** A boolean from the environment: only `true`/`false`/`1`/`0` are accepted (no "yes", no truthy strings). */
+const envBoolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The lanes a run can take. `none` is the bench baseline: upsert only, no ETL. */
+export const LANES = ['none', 'inline', 'await', 'thread', 'queue'] as const;
+export type Lane = (typeof LANES)[number];
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/tasklane'),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+  REDIS_CONNECT_TIMEOUT_MS: positiveInt.default(1000),
+  ENQUEUE_TIMEOUT_MS: positiveInt.default(1000),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^\{[A-Za-z0-9_-]+\}$/, 'must be a Redis Cluster hash tag such as {tasklane}')
+    .default('{tasklane}'),
+  ETL_LANE: z.enum(LANES).default('queue'),
+  BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  JOB_ATTEMPTS: positiveInt.default(5),
+  JOB_BACKOFF_MS: positiveInt.default(1000),
+  JOB_KEEP_COMPLETED_COUNT: positiveInt.default(1000),
+  JOB_KEEP_COMPLETED_AGE_SECONDS: positiveInt.default(3600),
+  JOB_KEEP_FAILED_COUNT: positiveInt.default(10000),
+  JOB_KEEP_FAILED_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
+  WORKER_CONCURRENCY: positiveInt.default(4),
+  ETL_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  ETL_TEST_ENABLE: envBoolean.default(false),
+});
+
+/** Tasklane's settings, parsed once at a process's edge (see {@link loadConfig}). */
+export interface Config {
+  readonly env: 'development' | 'test' | 'production';
+  readonly log: { readonly level: string };
+  readonly http: {
+    readonly host: string;
+    /** TCP port; 0 picks a free one. @defaultValue 3000 */
+    readonly port: number;
+    /** Base URL used in `Location`/`href` when set; otherwise links are root-relative. */
+    readonly publicUrl: string | undefined;
+    /** Largest accepted request body, in bytes. @defaultValue 1 MiB */
+    readonly bodyLimitBytes: number;
+  };
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly redis: {
+    readonly url: string;
+    /** How long a producer waits for Redis to connect, in ms. @defaultValue 1000 */
+    readonly connectTimeoutMs: number;
+    /** Upper bound on one enqueue, in ms; past it the run stays `queued`. @defaultValue 1000 */
+    readonly enqueueTimeoutMs: number;
+  };
+  readonly queue: {
+    /** BullMQ key prefix; a `{hash tag}` so all of a queue's keys share one Redis Cluster slot. */
+    readonly prefix: string;
+    readonly attempts: number;
+    /** First retry delay of the exponential backoff, in ms. */
+    readonly backoffMs: number;
+    readonly keepCompleted: { readonly count: number; readonly ageSeconds: number };
+    readonly keepFailed: { readonly count: number; readonly ageSeconds: number };
+  };
+  readonly lanes: { readonly defaultLane: Lane };
+  readonly worker: { readonly concurrency: number };
+  /**
+   * Test-only slow step: when `enabled`, every ETL run sleeps `delayMs` before transforming.
+   * Enabled by configuration only, never by a request.
+   */
+  readonly etlTestDelay: { readonly enabled: boolean; readonly delayMs: number };
+}
+
+/** Thrown by {@link loadConfig} when the environment holds an invalid setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+/**
+ * Parses Tasklane's settings from environment variables (all listed in `.env.example`).
+ * Call it once, in a process's `main.ts`; pass the result down.
+ *
+ * @param env - variables to read. @defaultValue `process.env`
+ * @returns a deeply frozen {@link Config}
+ * @throws {@link ConfigError} naming every invalid variable
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(blankless);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    log: { level: e.LOG_LEVEL },
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, bodyLimitBytes: e.BODY_LIMIT_BYTES },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.REDIS_URL, connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS, enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS },
+    queue: {
+      prefix: e.QUEUE_PREFIX,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      keepCompleted: { count: e.JOB_KEEP_COMPLETED_COUNT, ageSeconds: e.JOB_KEEP_COMPLETED_AGE_SECONDS },
+      keepFailed: { count: e.JOB_KEEP_FAILED_COUNT, ageSeconds: e.JOB_KEEP_FAILED_AGE_SECONDS },
+    },
+    lanes: { defaultLane: e.ETL_LANE },
+    worker: { concurrency: e.WORKER_CONCURRENCY },
+    etlTestDelay: { enabled: e.ETL_TEST_ENABLE, delayMs: e.ETL_TEST_DELAY_MS },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,58 @@
+import type { Db } from './createDb.ts';
+
+/** A context record ready to write (the output of `@tasklane/etl` transformInfo). */
+export interface ContextRecordInput {
+  key: string;
+  value: string | number | boolean;
+  valueType: string;
+}
+
+/** What {@link commitRunRecords} did. */
+export type CommitOutcome = { outcome: 'written'; recordCount: number } | { outcome: 'stale'; newerVersion: number };
+
+/**
+ * Replaces a resource's context records with those of one run and marks the run `succeeded`,
+ * in ONE transaction; or, when records from a newer version of the resource were already written,
+ * writes nothing and marks the run `skipped`.
+ *
+ * The guard is `context_versions` (one row per resource holding the version its records came from):
+ * an upsert that only advances when `resource_version <= $version` takes the row lock, so two runs of
+ * the same resource serialise here and an older version can never overwrite a newer one, whatever
+ * order workers finish in. Re-running the same version rewrites the same records (idempotent).
+ */
+export async function commitRunRecords(
+  db: Db,
+  run: { id: string; resourceId: string; resourceVersion: number },
+  records: readonly ContextRecordInput[],
+): Promise<CommitOutcome> {
+  return db.$transaction(async (tx) => {
+    const advanced = await tx.$queryRaw<{ resource_version: number }[]>`
+      INSERT INTO context_versions (resource_id, resource_version, run_id)
+      VALUES (${run.resourceId}, ${run.resourceVersion}, ${run.id}::uuid)
+      ON CONFLICT (resource_id) DO UPDATE
+        SET resource_version = EXCLUDED.resource_version, run_id = EXCLUDED.run_id, written_at = CURRENT_TIMESTAMP
+        WHERE context_versions.resource_version <= EXCLUDED.resource_version
+      RETURNING resource_version`;
+    if (advanced.length === 0) {
+      const [current] = await tx.$queryRaw<{ resource_version: number }[]>`
+        SELECT resource_version FROM context_versions WHERE resource_id = ${run.resourceId}`;
+      const newerVersion = current?.resource_version ?? run.resourceVersion;
+      await tx.$executeRaw`
+        UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
+          error = ${`stale: records of version ${newerVersion} were already written`}
+        WHERE id = ${run.id}::uuid`;
+      return { outcome: 'stale', newerVersion };
+    }
+    await tx.$executeRaw`DELETE FROM context_records WHERE resource_id = ${run.resourceId}`;
+    if (records.length > 0) {
+      await tx.$executeRaw`
+        INSERT INTO context_records (resource_id, key, value, value_type, resource_version, run_id)
+        SELECT ${run.resourceId}, r.key, r.value, r."valueType"::"ContextValueType", ${run.resourceVersion}, ${run.id}::uuid
+        FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(key text, value jsonb, "valueType" text)`;
+    }
+    await tx.$executeRaw`
+      UPDATE etl_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP, record_count = ${records.length}, error = NULL
+      WHERE id = ${run.id}::uuid`;
+    return { outcome: 'written', recordCount: records.length };
+  });
+}

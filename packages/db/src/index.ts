@@ -1,0 +1,16 @@
+export { createDb } from './createDb.ts';
+export type { Db } from './createDb.ts';
+export { upsertResourceWithRun } from './upsertResourceWithRun.ts';
+export type { UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';
+export { findResource } from './findResource.ts';
+export type { ResourceDetail } from './findResource.ts';
+export { findEtlRun } from './findEtlRun.ts';
+export { listContextRecords } from './listContextRecords.ts';
+export type { ContextRecordRow } from './listContextRecords.ts';
+export { claimRun } from './claimRun.ts';
+export type { ClaimedRun, ClaimRefusal } from './claimRun.ts';
+export { commitRunRecords } from './commitRunRecords.ts';
+export type { CommitOutcome, ContextRecordInput } from './commitRunRecords.ts';
+export { recordRunFailure } from './recordRunFailure.ts';
+export type { EtlRunView, ResourceRow } from './views.ts';
+export { migrateDeploy, ensureDatabase } from './migrate/index.ts';

@@ -1,0 +1,2 @@
+export { processRun } from './processRun.ts';
+export type { ProcessRunDeps, ProcessRunOutcome, TransformInfoJson } from './processRun.ts';

@@ -1,0 +1,61 @@
+import type { ContextRecordInput, Db } from '@tasklane/db';
+import { claimRun, commitRunRecords } from '@tasklane/db';
+
+/**
+ * Turns a run's raw `info` (JSON text, as stored) into context records. The default is
+ * `transformInfoJson` from `@tasklane/etl`, run on the caller's thread; the thread lane passes one
+ * that runs it in a worker-thread pool.
+ */
+export type TransformInfoJson = (infoJson: string) => readonly ContextRecordInput[] | Promise<readonly ContextRecordInput[]>;
+
+/** What {@link processRun} uses. */
+export interface ProcessRunDeps {
+  db: Db;
+  transform: TransformInfoJson;
+  /** Aborts waiting in the test-only delay (e.g. on shutdown). */
+  signal?: AbortSignal;
+  /** Test-only slow step, enabled by configuration: ms to sleep before transforming. @defaultValue 0 */
+  testDelayMs?: number;
+}
+
+/** What happened to a run handed to {@link processRun}. */
+export type ProcessRunOutcome =
+  | { outcome: 'succeeded'; recordCount: number }
+  | { outcome: 'skipped'; newerVersion: number }
+  | { outcome: 'already-finished'; status: string }
+  | { outcome: 'not-found' };
+
+/**
+ * Runs the ETL of one run, the same way in every lane: claim it (`running`), transform its `info`,
+ * then write its records and mark it `succeeded` in one transaction — or mark it `skipped` when a
+ * newer version's records are already written.
+ *
+ * Failures are not recorded here: the lane decides whether a failure is final (see
+ * `recordRunFailure` in @tasklane/db), because only the lane knows whether a retry follows.
+ *
+ * @throws whatever the transform or the database throws; the run then stays `running` until the
+ *   lane records the failure
+ */
+export async function processRun(deps: ProcessRunDeps, runId: string): Promise<ProcessRunOutcome> {
+  const claim = await claimRun(deps.db, runId);
+  if (!claim.claimed) {
+    return claim.reason === 'not-found' ? { outcome: 'not-found' } : { outcome: 'already-finished', status: claim.status };
+  }
+  if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
+  const records = await deps.transform(claim.infoJson);
+  const committed = await commitRunRecords(deps.db, claim, records);
+  return committed.outcome === 'written'
+    ? { outcome: 'succeeded', recordCount: committed.recordCount }
+    : { outcome: 'skipped', newerVersion: committed.newerVersion };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
