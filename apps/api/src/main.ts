@@ -1,42 +1,114 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { loadConfig } from '@tasklane/config';
-import { createDb } from '@tasklane/db';
-import { createQueues, createRedisConnection } from '@tasklane/queue';
+import { abandonRuns, createDb } from '@tasklane/db';
+import { transformInfoJson } from '@tasklane/etl';
+import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
+import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { createApp } from './createApp.ts';
+import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
+import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
+import { createInProcessLane } from './lanes/createInProcessLane.ts';
+import { createNoneLane } from './lanes/createNoneLane.ts';
 import { createQueueLane } from './lanes/createQueueLane.ts';
+import type { Lane } from './lanes/Lane.ts';
 import { listen } from './listen.ts';
 
 const config = loadConfig();
-const logger = pino({ level: config.log.level, base: { service: 'api', hostname: hostname(), pid: process.pid } });
-const closers: (() => Promise<unknown>)[] = [];
+const instance = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, hostname: hostname(), pid: process.pid };
+const logger = pino({ level: config.log.level, base: { service: 'api', instanceId: instance.id } });
+/** Closed in reverse order of creation on shutdown. */
+const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
 const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
-closers.push(() => db.$disconnect());
+closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-closers.push(() => redis.quit().catch(() => redis.disconnect()));
+closers.push({ name: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) });
 const queues = createQueues(redis, { prefix: config.queue.prefix, jobs: config.queue });
-closers.push(() => queues.close());
+closers.push({ name: 'queues', close: () => queues.close() });
 
-if (config.lanes.defaultLane !== 'queue') {
-  logger.fatal({ lane: config.lanes.defaultLane }, 'ETL_LANE: only the queue lane is available in this version');
-  process.exit(1);
+async function requeue(runIds: readonly string[]): Promise<void> {
+  for (const runId of runIds) {
+    await enqueueEtlRun(queues, { runId }, { timeoutMs: config.redis.enqueueTimeoutMs }).catch((err: unknown) =>
+      logger.warn({ runId, err }, 'could not enqueue a recovered run; it stays queued in the outbox'),
+    );
+  }
 }
-const defaultLane = createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger });
-const app = createApp({ db, logger, defaultLane, http: config.http });
+
+const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0;
+const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs });
+const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
+  filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
+  maxThreads: config.lanes.threadPoolSize,
+  minThreads: Math.min(1, config.lanes.threadPoolSize),
+});
+closers.push({ name: 'thread pool', close: () => pool.destroy() });
+const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
+  createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instanceId: instance.id });
+const lanes: Lane[] = [
+  createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
+  inProcess('inline', transformInfoJson),
+  inProcess('await', transformInfoJson),
+  inProcess('thread', (json) => pool.run(json)),
+  createNoneLane(),
+];
+const defaultLane = lanes.find((lane) => lane.name === config.lanes.defaultLane)!;
+
+const heartbeat = await startInstanceHeartbeat({
+  db,
+  logger,
+  instance,
+  heartbeatMs: config.lifecycle.heartbeatMs,
+  deadAfterMs: config.lifecycle.deadAfterMs,
+  recovery: config.lifecycle.lostRunRecovery,
+  onRequeued: requeue,
+});
+closers.push({ name: 'heartbeat', close: () => heartbeat.stop() });
+
+const app = createApp({
+  db,
+  logger,
+  defaultLane,
+  otherLanes: lanes.filter((lane) => lane !== defaultLane),
+  allowedLanes: config.lanes.allowed,
+  awaitWait: { defaultSeconds: config.lanes.awaitDefaultWaitSeconds, maxSeconds: config.lanes.awaitMaxWaitSeconds },
+  http: config.http,
+});
 const server = await listen(app, config.http);
-closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-logger.info({ url: server.url }, `Tasklane API listening on ${server.url}`);
+logger.info(
+  { url: server.url, lanes: config.lanes.allowed, defaultLane: config.lanes.defaultLane },
+  `Tasklane API listening on ${server.url}`,
+);
 
 let stopping = false;
+/**
+ * Graceful stop: refuse new connections, let in-flight requests and in-process runs finish within
+ * SHUTDOWN_GRACE_MS, record runs still unfinished then (lost, or handed to the queue lane), then
+ * close everything in reverse order.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  for (const close of closers.reverse()) {
-    await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
+  const deadline = Date.now() + config.lifecycle.shutdownGraceMs;
+  logger.info({ signal, graceMs: config.lifecycle.shutdownGraceMs }, 'shutting down: draining requests and in-process runs');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+  server.closeAllConnections();
+  const unfinished = await executor.drain(Math.max(0, deadline - Date.now()));
+  if (unfinished.length > 0) {
+    const recovery = config.lifecycle.lostRunRecovery;
+    const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
+    const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
+    logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
+    if (recovery === 'queue') await requeue(abandoned);
   }
+  for (const { name, close } of closers.reverse()) {
+    await close().catch((err: unknown) => logger.error({ err, resource: name }, 'error during shutdown'));
+  }
+  logger.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

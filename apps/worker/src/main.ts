@@ -27,6 +27,8 @@ const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   connection,
   prefix: config.queue.prefix,
   concurrency: config.worker.concurrency,
+  lockDuration: config.worker.lockDurationMs,
+  stalledInterval: config.worker.stalledIntervalMs,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
 closers.push(() => worker.close());

@@ -23,9 +23,20 @@ describe('loadConfig', () => {
     ['ETL_TEST_ENABLE', 'yes'],
     ['QUEUE_PREFIX', 'tasklane'],
     ['ETL_LANE', 'sidekiq'],
+    ['ETL_LANES_ALLOWED', 'inline,sidekiq'],
+    ['LOST_RUN_RECOVERY', 'retry'],
   ])('rejects %s=%s with a ConfigError naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('reads the allowed lanes as a comma-separated list', () => {
+    const config = loadConfig({ ETL_LANES_ALLOWED: 'inline, queue', ETL_LANE: 'inline' });
+    expect(config.lanes.allowed).toEqual(['inline', 'queue']);
+  });
+
+  it('refuses a default lane that is not allowed', () => {
+    expect(() => loadConfig({ ETL_LANES_ALLOWED: 'inline', ETL_LANE: 'queue' })).toThrow(/ETL_LANE/);
   });
 
   it('returns a frozen object', () => {

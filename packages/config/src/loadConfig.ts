@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** A boolean from the environment: only `true`/`false`/`1`/`0` are accepted (no "yes", no truthy strings). */
@@ -32,7 +33,22 @@ const envSchema = z.object({
   JOB_KEEP_COMPLETED_AGE_SECONDS: positiveInt.default(3600),
   JOB_KEEP_FAILED_COUNT: positiveInt.default(10000),
   JOB_KEEP_FAILED_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
+  ETL_LANES_ALLOWED: z
+    .string()
+    .transform((list) => list.split(',').map((lane) => lane.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(LANES)).min(1))
+    .default([...LANES]),
+  IN_PROCESS_CONCURRENCY: positiveInt.default(4),
+  THREAD_POOL_SIZE: positiveInt.default(availableParallelism()),
+  AWAIT_DEFAULT_WAIT_SECONDS: z.coerce.number().min(0).max(600).default(5),
+  AWAIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(600).default(60),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  INSTANCE_HEARTBEAT_MS: positiveInt.default(2000),
+  INSTANCE_DEAD_AFTER_MS: positiveInt.default(10_000),
+  LOST_RUN_RECOVERY: z.enum(['lost', 'queue']).default('lost'),
   WORKER_CONCURRENCY: positiveInt.default(4),
+  WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   ETL_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
   ETL_TEST_ENABLE: envBoolean.default(false),
 });
@@ -67,8 +83,37 @@ export interface Config {
     readonly keepCompleted: { readonly count: number; readonly ageSeconds: number };
     readonly keepFailed: { readonly count: number; readonly ageSeconds: number };
   };
-  readonly lanes: { readonly defaultLane: Lane };
-  readonly worker: { readonly concurrency: number };
+  readonly lanes: {
+    /** Lane of a write that names none (`ETL_LANE`). @defaultValue 'queue' */
+    readonly defaultLane: Lane;
+    /** Lanes a request may choose (`ETL_LANES_ALLOWED`, comma-separated). @defaultValue all */
+    readonly allowed: readonly Lane[];
+    /** Most in-process runs (inline, await, thread) executing at once; more wait in memory. @defaultValue 4 */
+    readonly inProcessConcurrency: number;
+    /** Worker threads of the `thread` lane. @defaultValue the cores available */
+    readonly threadPoolSize: number;
+    /** `await` lane: seconds a request waits when it sends no `Prefer: wait=N`. @defaultValue 5 */
+    readonly awaitDefaultWaitSeconds: number;
+    /** `await` lane: the longest wait a client may ask for, in seconds. @defaultValue 60 */
+    readonly awaitMaxWaitSeconds: number;
+  };
+  readonly lifecycle: {
+    /** On SIGTERM: how long in-flight requests and in-process runs may take to finish, in ms. @defaultValue 10000 */
+    readonly shutdownGraceMs: number;
+    /** How often an API instance proves it is alive, in ms. @defaultValue 2000 */
+    readonly heartbeatMs: number;
+    /** An instance silent for longer is dead and its unfinished runs are reaped, in ms. @defaultValue 10000 */
+    readonly deadAfterMs: number;
+    /** Runs of a dead instance: stay `lost` (Task.start's honest outcome) or go to the queue lane. @defaultValue 'lost' */
+    readonly lostRunRecovery: 'lost' | 'queue';
+  };
+  readonly worker: {
+    readonly concurrency: number;
+    /** BullMQ job lock duration, in ms: a crashed worker's job is stalled after this. @defaultValue 30000 */
+    readonly lockDurationMs: number;
+    /** BullMQ stalled-job check interval, in ms. @defaultValue 30000 */
+    readonly stalledIntervalMs: number;
+  };
   /**
    * Test-only slow step: when `enabled`, every ETL run sleeps `delayMs` before transforming.
    * Enabled by configuration only, never by a request.
@@ -99,6 +144,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (!e.ETL_LANES_ALLOWED.includes(e.ETL_LANE)) {
+    throw new ConfigError([`ETL_LANE: ${e.ETL_LANE} is not in ETL_LANES_ALLOWED (${e.ETL_LANES_ALLOWED.join(',')})`]);
+  }
   return deepFreeze({
     env: e.NODE_ENV,
     log: { level: e.LOG_LEVEL },
@@ -112,8 +160,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepCompleted: { count: e.JOB_KEEP_COMPLETED_COUNT, ageSeconds: e.JOB_KEEP_COMPLETED_AGE_SECONDS },
       keepFailed: { count: e.JOB_KEEP_FAILED_COUNT, ageSeconds: e.JOB_KEEP_FAILED_AGE_SECONDS },
     },
-    lanes: { defaultLane: e.ETL_LANE },
-    worker: { concurrency: e.WORKER_CONCURRENCY },
+    lanes: {
+      defaultLane: e.ETL_LANE,
+      allowed: e.ETL_LANES_ALLOWED,
+      inProcessConcurrency: e.IN_PROCESS_CONCURRENCY,
+      threadPoolSize: e.THREAD_POOL_SIZE,
+      awaitDefaultWaitSeconds: e.AWAIT_DEFAULT_WAIT_SECONDS,
+      awaitMaxWaitSeconds: e.AWAIT_MAX_WAIT_SECONDS,
+    },
+    lifecycle: {
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      heartbeatMs: e.INSTANCE_HEARTBEAT_MS,
+      deadAfterMs: e.INSTANCE_DEAD_AFTER_MS,
+      lostRunRecovery: e.LOST_RUN_RECOVERY,
+    },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+    },
     etlTestDelay: { enabled: e.ETL_TEST_ENABLE, delayMs: e.ETL_TEST_DELAY_MS },
   });
 }

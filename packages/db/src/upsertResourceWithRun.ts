@@ -38,6 +38,8 @@ export interface UpsertResourceResult {
  * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
  */
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
+  // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
+  const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
   return db.$transaction(async (tx) => {
     const [resource] = await tx.$queryRaw<RawResource[]>`
       INSERT INTO resources (id, name, attributes, version)
@@ -50,9 +52,10 @@ export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput):
       RETURNING ${resourceColumns}`;
     if (!resource) throw new Error('upsert returned no row');
     const [run] = await tx.$queryRaw<RawRun[]>`
-      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id)
+      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
       VALUES (${input.id}, ${resource.version}, ${input.lane}::"EtlLane", ${input.infoJson}::jsonb,
-              ${input.requestId ?? null}, ${input.ownerId ?? null})
+              ${input.requestId ?? null}, ${input.ownerId ?? null}, ${initialStatus}::"EtlRunStatus",
+              ${initialStatus === 'skipped' ? new Date() : null}, ${initialStatus === 'skipped' ? 'lane none: no ETL' : null})
       RETURNING ${runColumns}`;
     if (!run) throw new Error('run insert returned no row');
     return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(run) };

@@ -1,18 +1,76 @@
 import Router from '@koa/router';
+import { LANES } from '@tasklane/config';
 import type { Db } from '@tasklane/db';
-import { findEtlRun } from '@tasklane/db';
-import { NotFoundError } from '../http/httpErrors.ts';
+import { etlRunStats, findEtlRun, listEtlRuns } from '@tasklane/db';
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../http/httpErrors.ts';
 import { sendJson } from '../http/sendJson.ts';
 import type { Links } from '../http/views.ts';
 import { runBody } from '../http/views.ts';
+import { zodDetails } from '../http/zodDetails.ts';
 
-/** Routes: `GET /etl-runs/:id` — one run with its status and timestamps. */
+/** Run statuses clients may filter on. */
+const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'lost', 'skipped'] as const;
+
+const listQuerySchema = z.object({
+  lane: z.enum(LANES).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+const statsQuerySchema = z.object({
+  /** Window length in seconds, ending now (or at `until`). @defaultValue 3600 */
+  windowSeconds: z.coerce.number().positive().max(366 * 24 * 3600).default(3600),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+/**
+ * Routes:
+ * - `GET /etl-runs?lane=&status=&limit=&cursor=` — runs, newest first, paginated.
+ * - `GET /etl-runs/stats?windowSeconds=|since=&until=` — per lane: counts by status and
+ *   p50/p95/p99 of lag (queued → started), duration (started → finished) and total, in ms.
+ * - `GET /etl-runs/:id` — one run with its status and timestamps.
+ */
 export function etlRunsRouter(deps: { db: Db; links: Links }): Router {
   const router = new Router();
+
+  router.get('/etl-runs', async (ctx) => {
+    const query = listQuerySchema.safeParse(ctx.query);
+    if (!query.success) throw new ValidationError('invalid query', zodDetails(query.error));
+    const { lane, status, limit, cursor } = query.data;
+    const page = await listEtlRuns(deps.db, { lane, status, limit, after: cursor === undefined ? null : decodeRunCursor(cursor) });
+    const nextCursor = page.next ? Buffer.from(`${page.next.queuedAt.toISOString()}|${page.next.id}`).toString('base64url') : null;
+    const filters = new URLSearchParams({ ...(lane ? { lane } : {}), ...(status ? { status } : {}), limit: String(limit) });
+    sendJson(ctx, 200, {
+      runs: page.runs.map((run) => runBody(run, deps.links)),
+      nextCursor,
+      next: nextCursor === null ? null : `/etl-runs?${filters}&cursor=${nextCursor}`,
+    });
+  });
+
+  router.get('/etl-runs/stats', async (ctx) => {
+    const query = statsQuerySchema.safeParse(ctx.query);
+    if (!query.success) throw new ValidationError('invalid query', zodDetails(query.error));
+    const until = query.data.until ? new Date(query.data.until) : new Date();
+    const since = query.data.since ? new Date(query.data.since) : new Date(until.getTime() - query.data.windowSeconds * 1000);
+    if (since >= until) throw new ValidationError('since must be before until', { since, until });
+    sendJson(ctx, 200, { window: { since: since.toISOString(), until: until.toISOString() }, lanes: await etlRunStats(deps.db, { since, until }) });
+  });
+
   router.get('/etl-runs/:id', async (ctx) => {
     const run = await findEtlRun(deps.db, ctx.params.id ?? '');
     if (!run) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);
     sendJson(ctx, 200, runBody(run, deps.links));
   });
+
   return router;
+}
+
+function decodeRunCursor(cursor: string): { queuedAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const queuedAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(queuedAt.getTime())) throw new ValidationError('invalid cursor', { cursor });
+  return { queuedAt, id };
 }

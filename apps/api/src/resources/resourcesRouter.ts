@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
-import { findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
+import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
 import { measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
+import { parsePreferWait } from '../http/parsePreferWait.ts';
 import { readJsonBody } from '../http/readJsonBody.ts';
 import { sendJson } from '../http/sendJson.ts';
 import type { Links } from '../http/views.ts';
@@ -21,6 +22,8 @@ export interface ResourcesRouterDeps {
   selectLane(ctx: Context): Lane;
   /** Largest body in bytes. */
   bodyLimitBytes: number;
+  /** `await` lane: seconds to wait without `Prefer: wait`, and the most a client may ask for. */
+  awaitWait: { defaultSeconds: number; maxSeconds: number };
 }
 
 const contextQuerySchema = z.object({
@@ -31,7 +34,8 @@ const contextQuerySchema = z.object({
 /**
  * Routes:
  * - `PUT /resources/:id` — upsert + record the run in one transaction, then dispatch to a lane;
- *   201 created / 200 updated, `Location` header.
+ *   201 created / 200 updated, `Location` header. In the `await` lane the request waits for the run
+ *   up to `Prefer: wait=N` seconds (RFC 7240) and answers 202 Accepted if it has not finished.
  * - `GET /resources/:id` — the resource, its latest run, its number of context records.
  * - `GET /resources/:id/context?limit=&cursor=` — its context records in key order, paginated.
  */
@@ -62,13 +66,25 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
       infoJson: stringifyJsonExact(info),
       lane: lane.name,
       requestId,
+      ownerId: lane.ownerId ?? null,
     });
     const dispatch = await lane.dispatch(run, { requestId });
+    let status = created ? 201 : 200;
+    let runNow = run;
+    if (lane.name === 'await' && dispatch.dispatched && dispatch.completion) {
+      // Task.async + Task.yield: wait up to the client's deadline, then answer either way.
+      const asked = parsePreferWait(ctx.get('Prefer'));
+      const waitSeconds = Math.min(asked ?? deps.awaitWait.defaultSeconds, deps.awaitWait.maxSeconds);
+      const finished = await settlesWithin(dispatch.completion, waitSeconds * 1000);
+      runNow = (await findEtlRun(deps.db, run.id)) ?? run;
+      if (asked !== undefined) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
+      if (!finished) status = 202;
+    }
     ctx.set('Location', deps.links.resource(resource.id));
-    sendJson(ctx, created ? 201 : 200, {
+    sendJson(ctx, status, {
       resource: resourceBody(resource, deps.links),
       run: {
-        ...runBody(run, deps.links),
+        ...runBody(runNow, deps.links),
         dispatched: dispatch.dispatched,
         ...(dispatch.dispatched ? {} : { dispatchError: dispatch.reason }),
       },
@@ -120,4 +136,17 @@ function parseResourceId(raw: string | undefined): string {
 function decodeCursor(cursor: string): string {
   if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw new ValidationError('invalid cursor', { cursor });
   return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (the promise carries on). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

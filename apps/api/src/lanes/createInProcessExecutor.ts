@@ -1,0 +1,85 @@
+import type { Db } from '@tasklane/db';
+import { recordRunFailure } from '@tasklane/db';
+import type { ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import { processRun } from '@tasklane/pipeline';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+
+/** Runs ETL work inside the API process, with a bound on how many run at once. */
+export interface InProcessExecutor {
+  /**
+   * Starts (or queues in memory) the run's ETL and returns its completion. Never rejects: a failed
+   * run is recorded `failed` (in-process lanes do not retry: that is the Task.start contract) and
+   * resolves as `{ outcome: 'failed' }`.
+   */
+  submit(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome>;
+  /** Runs submitted and not yet finished (waiting in memory or executing). */
+  unfinished(): string[];
+  /** Runs waiting in memory for a free slot. */
+  readonly waiting: number;
+  /**
+   * Waits up to `graceMs` for every submitted run to finish.
+   * @returns the ids of runs still unfinished when the grace period ended
+   */
+  drain(graceMs: number): Promise<string[]>;
+}
+
+/** Outcome of an in-process run. */
+export type InProcessOutcome = ProcessRunOutcome | { outcome: 'failed'; error: string };
+
+/**
+ * Creates the executor shared by the in-process lanes (inline, await, thread): a p-queue with
+ * `concurrency` slots. Work beyond the bound waits in memory; that wait is the run's lag
+ * (queued → started), recorded by `claimRun` when a slot frees up.
+ *
+ * @param deps.concurrency - runs executing at once (`IN_PROCESS_CONCURRENCY`)
+ * @param deps.testDelayMs - test-only slow step from config. @defaultValue 0
+ */
+export function createInProcessExecutor(deps: {
+  db: Db;
+  logger: Logger;
+  concurrency: number;
+  testDelayMs?: number;
+}): InProcessExecutor {
+  const queue = new PQueue({ concurrency: deps.concurrency });
+  const inFlight = new Set<string>();
+
+  async function execute(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
+    try {
+      return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs }, runId);
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      deps.logger.warn({ runId, err: error }, 'in-process etl run failed');
+      await recordRunFailure(deps.db, runId, { error: message, final: true }).catch((err: unknown) =>
+        deps.logger.error({ runId, err }, 'could not record the failure of an in-process run'),
+      );
+      return { outcome: 'failed', error: message };
+    }
+  }
+
+  return {
+    submit(runId, transform) {
+      inFlight.add(runId);
+      return queue
+        .add(() => execute(runId, transform))
+        .finally(() => inFlight.delete(runId));
+    },
+    unfinished: () => [...inFlight],
+    get waiting() {
+      return queue.size;
+    },
+    async drain(graceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        queue.onIdle(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      queue.pause();
+      queue.clear();
+      return [...inFlight];
+    },
+  };
+}
