@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// .ci/run sets CI_VITEST_JSON to a file path to count passed/failed tests from vitest's JSON report.
+const ciJsonReport = process.env.CI_VITEST_JSON;
+
 /**
  * One test run for the whole monorepo.
  * - `unit`: pure tests beside the code (`*.test.ts` under packages/ and apps/src); no services.
@@ -9,6 +12,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    ...(ciJsonReport ? { reporters: ['default', 'json'], outputFile: { json: ciJsonReport } } : {}),
     projects: [
       {
         test: {

@@ -20,3 +20,5 @@ export { listEtlRuns } from './listEtlRuns.ts';
 export type { RunCursor } from './listEtlRuns.ts';
 export { etlRunStats } from './etlRunStats.ts';
 export type { LaneStats, Percentiles } from './etlRunStats.ts';
+export { withOutboxRelayLock, countStrandedRuns } from './withOutboxRelayLock.ts';
+export type { StrandedRun } from './withOutboxRelayLock.ts';

@@ -22,3 +22,5 @@ export { REDACTED_VALUE, transformInfo } from './transformInfo.ts';
 export type { TransformOptions } from './transformInfo.ts';
 export { parseJsonExact, stringifyJsonExact } from './parseJsonExact.ts';
 export { transformInfoJson } from './transformInfoJson.ts';
+export { findUnstorableValue } from './findUnstorableValue.ts';
+export type { UnstorableValue } from './findUnstorableValue.ts';

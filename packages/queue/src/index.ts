@@ -5,3 +5,5 @@ export type { RedisRole } from './createRedisConnection.ts';
 export { createQueues } from './createQueues.ts';
 export type { Queues } from './createQueues.ts';
 export { enqueueEtlRun, EnqueueTimeoutError } from './enqueueEtlRun.ts';
+export { relayStrandedRuns } from './relayStrandedRuns.ts';
+export type { RelayReport } from './relayStrandedRuns.ts';

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
 import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
-import { measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
+import { findUnstorableValue, measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
@@ -57,6 +57,8 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
     if (size.leafCount > INFO_LIMITS.maxLeaves) {
       throw new ValidationError(`info has ${size.leafCount} leaf values; the limit is ${INFO_LIMITS.maxLeaves}`, { ...INFO_LIMITS, leafCount: size.leafCount });
     }
+    const unstorable = findUnstorableValue(body);
+    if (unstorable) throw new ValidationError(`cannot store ${unstorable.pointer || 'the body'}: ${unstorable.reason}`, unstorable);
     const lane = deps.selectLane(ctx);
     const requestId = ctx.state.requestId as string;
     const { created, resource, run } = await upsertResourceWithRun(deps.db, {
@@ -135,7 +137,10 @@ function parseResourceId(raw: string | undefined): string {
 
 function decodeCursor(cursor: string): string {
   if (!/^[A-Za-z0-9_-]*$/.test(cursor)) throw new ValidationError('invalid cursor', { cursor });
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  // A key is stored text, so it never holds U+0000; PostgreSQL would refuse the parameter (500).
+  if (key.includes('\u0000')) throw new ValidationError('invalid cursor', { cursor });
+  return key;
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise (the promise carries on). */
