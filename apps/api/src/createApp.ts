@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): Koa {
       bodyLimitBytes: deps.http.bodyLimitBytes,
       awaitWait: deps.awaitWait ?? { defaultSeconds: 5, maxSeconds: 60 },
     }).routes(),
-    etlRunsRouter({ db: deps.db, links }).routes(),
+    etlRunsRouter({ db: deps.db, links, lanes }).routes(),
   );
   app.use(requestId(deps.logger));
   app.use(errorHandler(deps.logger));

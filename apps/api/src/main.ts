@@ -4,10 +4,12 @@ import { loadConfig } from '@tasklane/config';
 import { abandonRuns, createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
+import { createHttpEnricher } from '@tasklane/pipeline';
 import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
+import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
 import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
@@ -38,7 +40,8 @@ async function requeue(runIds: readonly string[]): Promise<void> {
 }
 
 const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0;
-const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs });
+const enrich = config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined;
+const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich });
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
@@ -66,6 +69,17 @@ const heartbeat = await startInstanceHeartbeat({
   onRequeued: requeue,
 });
 closers.push({ name: 'heartbeat', close: () => heartbeat.stop() });
+
+const relay = startOutboxRelay({
+  db,
+  queues,
+  logger,
+  intervalMs: config.outboxRelay.intervalMs,
+  afterMs: config.outboxRelay.afterMs,
+  batchSize: config.outboxRelay.batchSize,
+  enqueueTimeoutMs: config.redis.enqueueTimeoutMs,
+});
+closers.push({ name: 'outbox relay', close: () => relay.stop() });
 
 const app = createApp({
   db,

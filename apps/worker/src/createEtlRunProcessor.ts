@@ -1,6 +1,6 @@
 import type { Db } from '@tasklane/db';
 import { recordRunFailure } from '@tasklane/db';
-import type { ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import type { EtlRunJob } from '@tasklane/queue';
 import { etlRunJobSchema } from '@tasklane/queue';
@@ -15,6 +15,8 @@ export interface EtlRunProcessorDeps {
   transform: TransformInfoJson;
   /** Test-only slow step from config (`ETL_TEST_ENABLE`, `ETL_TEST_DELAY_MS`). @defaultValue 0 */
   testDelayMs?: number;
+  /** Optional enrichment step (config `ENRICHMENT_URL`). */
+  enrich?: Enricher | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
     const log = deps.logger.child({ runId, requestId, jobId: job.id, attempt: job.attemptsMade + 1 });
     try {
       const outcome = await processRun(
-        { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs },
+        { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
         runId,
       );
       if (outcome.outcome === 'not-found') throw new UnrecoverableError(`run ${runId} does not exist`);

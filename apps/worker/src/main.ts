@@ -6,6 +6,7 @@ import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
 import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
+import { createHttpEnricher } from '@tasklane/pipeline';
 
 const config = loadConfig();
 const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
@@ -22,6 +23,7 @@ const processor = createEtlRunProcessor({
   logger,
   transform: transformInfoJson,
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
+  enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
 });
 const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   connection,
@@ -31,7 +33,17 @@ const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   stalledInterval: config.worker.stalledIntervalMs,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
-closers.push(() => worker.close());
+// Graceful stop: take no new jobs and let active ones finish; past the grace period, cancel them
+// (their processors see the abort signal and fail the attempt, so BullMQ schedules a retry and no
+// job is left `active`).
+closers.push(async () => {
+  const grace = setTimeout(() => {
+    logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'grace period over: cancelling active jobs');
+    worker.cancelAllJobs('worker shutting down: grace period over');
+  }, config.worker.shutdownGraceMs);
+  await worker.close();
+  clearTimeout(grace);
+});
 await worker.waitUntilReady();
 logger.info(
   { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency },

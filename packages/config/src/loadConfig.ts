@@ -46,7 +46,13 @@ const envSchema = z.object({
   INSTANCE_HEARTBEAT_MS: positiveInt.default(2000),
   INSTANCE_DEAD_AFTER_MS: positiveInt.default(10_000),
   LOST_RUN_RECOVERY: z.enum(['lost', 'queue']).default('lost'),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
+  OUTBOX_RELAY_AFTER_MS: positiveInt.default(5000),
+  OUTBOX_RELAY_BATCH_SIZE: positiveInt.default(500),
+  ENRICHMENT_URL: z.url().optional(),
+  ENRICHMENT_TIMEOUT_MS: positiveInt.default(2000),
   WORKER_CONCURRENCY: positiveInt.default(4),
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   ETL_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
@@ -107,8 +113,20 @@ export interface Config {
     /** Runs of a dead instance: stay `lost` (Task.start's honest outcome) or go to the queue lane. @defaultValue 'lost' */
     readonly lostRunRecovery: 'lost' | 'queue';
   };
+  /** Optional enrichment step calling an external HTTP service; off when `url` is undefined. */
+  readonly enrichment: { readonly url: string | undefined; readonly timeoutMs: number };
+  readonly outboxRelay: {
+    /** How often the relay looks for stranded queue-lane runs, in ms. @defaultValue 1000 */
+    readonly intervalMs: number;
+    /** A queue-lane run still `queued` after this long is checked against Redis, in ms. @defaultValue 5000 */
+    readonly afterMs: number;
+    /** Most runs per relay pass. @defaultValue 500 */
+    readonly batchSize: number;
+  };
   readonly worker: {
     readonly concurrency: number;
+    /** On SIGTERM: how long active jobs may take to finish before the worker exits, in ms. @defaultValue 10000 */
+    readonly shutdownGraceMs: number;
     /** BullMQ job lock duration, in ms: a crashed worker's job is stalled after this. @defaultValue 30000 */
     readonly lockDurationMs: number;
     /** BullMQ stalled-job check interval, in ms. @defaultValue 30000 */
@@ -174,8 +192,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadAfterMs: e.INSTANCE_DEAD_AFTER_MS,
       lostRunRecovery: e.LOST_RUN_RECOVERY,
     },
+    enrichment: { url: e.ENRICHMENT_URL, timeoutMs: e.ENRICHMENT_TIMEOUT_MS },
+    outboxRelay: {
+      intervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
+      afterMs: e.OUTBOX_RELAY_AFTER_MS,
+      batchSize: e.OUTBOX_RELAY_BATCH_SIZE,
+    },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },

@@ -22,3 +22,4 @@ export { etlRunStats } from './etlRunStats.ts';
 export type { LaneStats, Percentiles } from './etlRunStats.ts';
 export { withOutboxRelayLock, countStrandedRuns } from './withOutboxRelayLock.ts';
 export type { StrandedRun } from './withOutboxRelayLock.ts';
+export { retryFailedRun } from './retryFailedRun.ts';

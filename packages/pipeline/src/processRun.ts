@@ -1,5 +1,6 @@
 import type { ContextRecordInput, Db } from '@tasklane/db';
 import { claimRun, commitRunRecords } from '@tasklane/db';
+import type { Enricher } from './createHttpEnricher.ts';
 
 /**
  * Turns a run's raw `info` (JSON text, as stored) into context records. The default is
@@ -16,6 +17,8 @@ export interface ProcessRunDeps {
   signal?: AbortSignal;
   /** Test-only slow step, enabled by configuration: ms to sleep before transforming. @defaultValue 0 */
   testDelayMs?: number;
+  /** Optional enrichment from an external service (off unless configured). */
+  enrich?: Enricher;
 }
 
 /** What happened to a run handed to {@link processRun}. */
@@ -42,7 +45,13 @@ export async function processRun(deps: ProcessRunDeps, runId: string): Promise<P
     return claim.reason === 'not-found' ? { outcome: 'not-found' } : { outcome: 'already-finished', status: claim.status };
   }
   if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
-  const records = await deps.transform(claim.infoJson);
+  let records = await deps.transform(claim.infoJson);
+  if (deps.enrich) {
+    const extra = await deps.enrich({ resourceId: claim.resourceId, resourceVersion: claim.resourceVersion, records }, deps.signal);
+    records = [...records, ...extra].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  // A cancelled job (worker shutting down past its grace period) must not commit half-way through.
+  deps.signal?.throwIfAborted();
   const committed = await commitRunRecords(deps.db, claim, records);
   return committed.outcome === 'written'
     ? { outcome: 'succeeded', recordCount: committed.recordCount }

@@ -1,9 +1,11 @@
 import Router from '@koa/router';
 import { LANES } from '@tasklane/config';
 import type { Db } from '@tasklane/db';
-import { etlRunStats, findEtlRun, listEtlRuns } from '@tasklane/db';
+import { etlRunStats, findEtlRun, listEtlRuns, retryFailedRun } from '@tasklane/db';
+import type { Lane as LaneName } from '@tasklane/config';
+import type { Lane } from '../lanes/Lane.ts';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../http/httpErrors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
 import { sendJson } from '../http/sendJson.ts';
 import type { Links } from '../http/views.ts';
 import { runBody } from '../http/views.ts';
@@ -32,8 +34,9 @@ const statsQuerySchema = z.object({
  * - `GET /etl-runs/stats?windowSeconds=|since=&until=` — per lane: counts by status and
  *   p50/p95/p99 of lag (queued → started), duration (started → finished) and total, in ms.
  * - `GET /etl-runs/:id` — one run with its status and timestamps.
+ * - `POST /etl-runs/:id/retry` — puts a `failed` run back into its lane: 202; 409 when not failed.
  */
-export function etlRunsRouter(deps: { db: Db; links: Links }): Router {
+export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<LaneName, Lane> }): Router {
   const router = new Router();
 
   router.get('/etl-runs', async (ctx) => {
@@ -57,6 +60,25 @@ export function etlRunsRouter(deps: { db: Db; links: Links }): Router {
     const since = query.data.since ? new Date(query.data.since) : new Date(until.getTime() - query.data.windowSeconds * 1000);
     if (since >= until) throw new ValidationError('since must be before until', { since, until });
     sendJson(ctx, 200, { window: { since: since.toISOString(), until: until.toISOString() }, lanes: await etlRunStats(deps.db, { since, until }) });
+  });
+
+  router.post('/etl-runs/:id/retry', async (ctx) => {
+    const existing = await findEtlRun(deps.db, ctx.params.id ?? '');
+    if (!existing) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);
+    const lane = deps.lanes.get(existing.lane as LaneName);
+    if (!lane) throw new ConflictError(`lane ${existing.lane} is not available on this deployment`, { lane: existing.lane });
+    const retried = await retryFailedRun(deps.db, existing.id, { ownerId: lane.ownerId ?? null });
+    if (retried === null) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);
+    if ('conflict' in retried) {
+      throw new ConflictError(`run is ${retried.conflict}; only failed runs can be retried`, { status: retried.conflict });
+    }
+    const dispatch = await lane.dispatch(retried, { requestId: ctx.state.requestId as string, retry: true });
+    ctx.set('Location', deps.links.run(retried.id));
+    sendJson(ctx, 202, {
+      ...runBody(retried, deps.links),
+      dispatched: dispatch.dispatched,
+      ...(dispatch.dispatched ? {} : { dispatchError: dispatch.reason }),
+    });
   });
 
   router.get('/etl-runs/:id', async (ctx) => {

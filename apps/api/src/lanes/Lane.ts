@@ -5,6 +5,8 @@ import type { InProcessOutcome } from './createInProcessExecutor.ts';
 /** What a lane was told about the write whose run it takes. */
 export interface DispatchContext {
   requestId: string;
+  /** True when an operator retries a failed run: the lane must replace any finished job of it. */
+  retry?: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Db } from '@tasklane/db';
 import { recordRunFailure } from '@tasklane/db';
-import type { ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
@@ -40,13 +40,15 @@ export function createInProcessExecutor(deps: {
   logger: Logger;
   concurrency: number;
   testDelayMs?: number;
+  /** Optional enrichment step (config `ENRICHMENT_URL`). */
+  enrich?: Enricher | undefined;
 }): InProcessExecutor {
   const queue = new PQueue({ concurrency: deps.concurrency });
   const inFlight = new Set<string>();
 
   async function execute(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
     try {
-      return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs }, runId);
+      return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs, enrich: deps.enrich }, runId);
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       deps.logger.warn({ runId, err: error }, 'in-process etl run failed');
