@@ -1,0 +1,328 @@
+// Static checks of the container setup, for a machine without a Docker engine: docker-compose.yml
+// against the Compose Specification JSON schema (as shipped by dclint), and the contracts between
+// docker-compose.yml, Dockerfile, .env.example, packages/config/src/loadConfig.ts and the
+// package.json scripts that the containers run. Pure file reads; no services.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../packages/config/src/loadConfig.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+// ---------------------------------------------------------------------------------------------
+// The files, parsed once.
+
+interface PackageJson {
+  name: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  workspaces?: string[];
+  packageManager?: string;
+  bin?: string | Record<string, string>;
+}
+
+interface ComposeService {
+  command?: string | string[];
+  container_name?: string;
+  ports?: unknown[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  restart?: string;
+}
+
+const composeText = read('docker-compose.yml');
+/** The compose file as written, YAML merge keys (`<<:`) resolved as Compose does. */
+const compose = parseYaml(composeText, { merge: true }) as { services: Record<string, ComposeService> };
+const dockerfile = parseDockerfile(read('Dockerfile'));
+const envExample = parseEnvFile(read('.env.example'));
+const configKeys = envSchemaKeys(read('packages/config/src/loadConfig.ts'));
+const rootPackage = JSON.parse(read('package.json')) as PackageJson;
+const workspaces = listWorkspaces(rootPackage);
+
+// ---------------------------------------------------------------------------------------------
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose Specification schema once ${VAR} interpolation is applied', () => {
+    const schemaPath = join(dirname(createRequire(import.meta.url).resolve('dclint/package.json')), 'schemas', 'compose.schema.json');
+    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+    expect(schema.$schema).toBe('https://json-schema.org/draft-07/schema');
+    // Ajv knows draft-07 by its canonical id only (http, trailing #). Strict mode stays on, except
+    // the two looseness rules the Compose schema itself breaks (union types, untyped object keywords).
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strictTypes: false });
+    const validate = ajv.compile({ ...schema, $schema: 'http://json-schema.org/draft-07/schema#' });
+    const valid = validate(interpolate(compose, {}));
+    expect(validate.errors ?? [], ajv.errorsText(validate.errors)).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('has no top-level `version:` key (obsolete in the Compose Specification)', () => {
+    expect(compose).not.toHaveProperty('version');
+  });
+
+  it('references only variables that .env.example documents', () => {
+    const undocumented = [...interpolatedVariables(composeText)].filter((name) => !envExample.has(name));
+    expect(undocumented).toEqual([]);
+  });
+
+  it('gives the api and the worker every setting loadConfig reads, set here or passed through by name', () => {
+    for (const name of ['api', 'worker']) {
+      const environment = compose.services[name]?.environment;
+      expect(environment, `${name}.environment must be a map`).toBeTypeOf('object');
+      expect(Array.isArray(environment)).toBe(false);
+      const env = environment as Record<string, unknown>;
+      const missing = configKeys.filter((key) => !(key in env));
+      expect(missing, `${name}.environment lacks`).toEqual([]);
+      const renamed = Object.entries(env).filter(
+        ([key, value]) => typeof value === 'string' && interpolatedVariables(value).size > 0 && !new RegExp(`^\\$\\{${key}(:?-[^}]*)?\\}$`).test(value),
+      );
+      expect(renamed, `${name}.environment passes these through under another name or inside text`).toEqual([]);
+    }
+  });
+
+  it('lets `docker compose up --scale worker=N` work: the worker has no container_name and no ports', () => {
+    const worker = compose.services.worker;
+    expect(worker).toBeDefined();
+    expect(worker).not.toHaveProperty('container_name');
+    expect(worker).not.toHaveProperty('ports');
+  });
+
+  it('starts the api and the worker only after a successful migration and a healthy Redis', () => {
+    for (const name of ['api', 'worker']) {
+      expect(compose.services[name]?.depends_on).toMatchObject({
+        migrate: { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
+      });
+    }
+  });
+
+  it('waits only on health checks that exist, and on one-shot services that are not restarted', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const dependsOn = Array.isArray(service.depends_on) ? {} : (service.depends_on ?? {});
+      for (const [target, { condition }] of Object.entries(dependsOn)) {
+        const dependency = compose.services[target];
+        expect(dependency, `${name} depends on unknown service ${target}`).toBeDefined();
+        if (condition === 'service_healthy') {
+          expect(dependency?.healthcheck?.test, `${name} waits for ${target} to be healthy, but it has no healthcheck`).toBeDefined();
+        }
+        if (condition === 'service_completed_successfully') {
+          expect(dependency?.restart, `${name} waits for ${target} to complete, so it must not restart`).toBe('no');
+        }
+      }
+    }
+  });
+});
+
+describe('.env.example', () => {
+  it('lists exactly the variables loadConfig reads', () => {
+    expect([...envExample.keys()].sort()).toEqual([...configKeys].sort());
+  });
+
+  it('gives each variable a one-line comment just above it', () => {
+    const lines = read('.env.example').split('\n');
+    const uncommented = lines.flatMap((line, i) => (/^[A-Z][A-Z0-9_]*=/.test(line) && !lines[i - 1]?.startsWith('# ') ? [line] : []));
+    expect(uncommented).toEqual([]);
+  });
+
+  it('holds loadConfig’s defaults: loading it yields the same config as an empty environment', () => {
+    expect(loadConfig(Object.fromEntries(envExample))).toEqual(loadConfig({}));
+  });
+});
+
+describe('Dockerfile', () => {
+  it('copies every workspace manifest and the lockfile into the stage that runs npm ci', () => {
+    const stage = dockerfile.stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)));
+    expect(stage, 'no stage runs npm ci').toBeDefined();
+    const copied = new Set(stage!.instructions.filter((i) => i.keyword === 'COPY').flatMap((i) => copySources(i.args)));
+    const required = ['package.json', 'package-lock.json', ...workspaces.map((w) => `${w.dir}/package.json`)];
+    expect(required.filter((path) => !copied.has(path))).toEqual([]);
+  });
+
+  it('installs the npm of package.json "packageManager"', () => {
+    const npmVersion = /ARG NPM_VERSION=(\S+)/.exec(dockerfile.text)?.[1];
+    expect(`npm@${npmVersion}`).toBe(rootPackage.packageManager);
+  });
+
+  it('runs the final stage as the node user with NODE_ENV=production, after pruning dev dependencies', () => {
+    const final = dockerfile.stages.at(-1)!;
+    expect(final.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args).toBe('node');
+    expect(final.instructions.some((i) => i.keyword === 'ENV' && /\bNODE_ENV=production\b/.test(i.args))).toBe(true);
+    expect(dockerfile.text).toMatch(/npm prune --omit=dev/);
+  });
+});
+
+describe('npm scripts run by the Dockerfile and docker-compose.yml', () => {
+  const runs = [
+    ...dockerfile.stages.flatMap((stage) =>
+      stage.instructions.filter((i) => i.keyword === 'RUN' || i.keyword === 'CMD').map((i) => ({ where: `Dockerfile ${i.keyword}`, words: shellWords(i.args) })),
+    ),
+    ...Object.entries(compose.services).flatMap(([name, service]) =>
+      service.command === undefined ? [] : [{ where: `compose ${name}.command`, words: shellWords(service.command) }],
+    ),
+  ].flatMap(({ where, words }) => npmRunCalls(words).map((call) => ({ where, ...call })));
+
+  it('finds the npm run commands it checks', () => {
+    expect(runs.map((r) => r.where)).toEqual(expect.arrayContaining(['compose api.command', 'compose worker.command', 'compose migrate.command']));
+  });
+
+  it('names scripts that exist in the named package.json', () => {
+    const missing = runs.filter((run) => packageFor(run.workspace)?.scripts?.[run.script] === undefined);
+    expect(missing.map((r) => `${r.where}: npm run ${r.script}${r.workspace ? ` -w ${r.workspace}` : ''}`)).toEqual([]);
+  });
+
+  it('uses only tools that survive `npm prune --omit=dev`: production dependencies of the package or the root', () => {
+    const problems: string[] = [];
+    for (const run of runs.filter((r) => r.where.startsWith('compose') || r.where === 'Dockerfile CMD')) {
+      const pkg = packageFor(run.workspace);
+      for (const tool of scriptTools(pkg?.scripts?.[run.script] ?? '')) {
+        if (!providedByProductionDependency(tool, run.workspace)) {
+          problems.push(`${run.where}: "${run.script}" of ${pkg?.name} runs ${tool}, which no production dependency of ${pkg?.name} or the root provides`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: small readers for the formats above, just enough for these files.
+
+/** Keys of `const envSchema = z.object({ … })` in loadConfig.ts (the schema is not exported). */
+function envSchemaKeys(source: string): string[] {
+  const start = source.indexOf('const envSchema = z.object({');
+  const end = source.indexOf('\n});', start);
+  if (start < 0 || end < 0) throw new Error('loadConfig.ts: cannot find `const envSchema = z.object({ … });`');
+  return [...source.slice(start, end).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
+}
+
+/** `NAME=value` lines of a dotenv file, in order. */
+function parseEnvFile(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** Names in `${NAME}`, `${NAME:-x}`, `${NAME-x}`, `${NAME:?x}`… (not `$${…}`, which Compose leaves literal). */
+function interpolatedVariables(text: string): Set<string> {
+  return new Set([...text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
+}
+
+/**
+ * Compose-style interpolation of every string in a parsed document: `${VAR}`, `${VAR:-default}`,
+ * `${VAR-default}` and `$$` (https://docs.docker.com/reference/compose-file/interpolation/).
+ */
+function interpolate(value: unknown, env: Record<string, string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (match, name?: string, op?: string, fallback?: string) => {
+      if (match === '$$') return '$';
+      const set = env[name!];
+      if (op === ':-') return set ? set : (fallback ?? '');
+      if (op === '-') return set ?? fallback ?? '';
+      return set ?? '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, env));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  return value;
+}
+
+interface DockerInstruction {
+  keyword: string;
+  args: string;
+}
+
+/** Stages (by FROM) of a Dockerfile, with line continuations joined and comments dropped. */
+function parseDockerfile(text: string) {
+  const logical = text
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
+  const stages: { name: string | undefined; instructions: DockerInstruction[] }[] = [];
+  for (const line of logical.split('\n')) {
+    const match = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const instruction = { keyword: match[1]!.toUpperCase(), args: match[2]!.trim() };
+    if (instruction.keyword === 'FROM') stages.push({ name: /\bAS\s+(\S+)/i.exec(instruction.args)?.[1], instructions: [] });
+    stages.at(-1)?.instructions.push(instruction);
+  }
+  return { text, stages };
+}
+
+/** Source paths of a `COPY [--flags] src… dest` (none for `COPY --from=…`, which copies from a stage). */
+function copySources(args: string): string[] {
+  const words = shellWords(args);
+  if (words.some((w) => w.startsWith('--from='))) return [];
+  return words.filter((w) => !w.startsWith('--')).slice(0, -1).map((w) => w.replace(/^\.\//, ''));
+}
+
+/** Words of a command in exec form (`["a","b"]`, or a YAML list) or shell form (split on blanks). */
+function shellWords(command: string | string[]): string[] {
+  if (Array.isArray(command)) return command;
+  if (command.startsWith('[')) return JSON.parse(command) as string[];
+  return command.split(/\s+/).filter(Boolean);
+}
+
+/** Every `npm run <script> [-w|--workspace <name>]` in a word list. */
+function npmRunCalls(words: readonly string[]): { script: string; workspace: string | undefined }[] {
+  const calls: { script: string; workspace: string | undefined }[] = [];
+  for (let i = 0; i < words.length - 2; i++) {
+    if (words[i] !== 'npm' || (words[i + 1] !== 'run' && words[i + 1] !== 'run-script')) continue;
+    let script: string | undefined;
+    let workspace: string | undefined;
+    for (let j = i + 2; j < words.length && !['&&', '||', ';', '--'].includes(words[j]!); j++) {
+      const word = words[j]!;
+      if (word === '-w' || word === '--workspace') workspace = words[++j];
+      else if (word.startsWith('--workspace=')) workspace = word.slice('--workspace='.length);
+      else if (!word.startsWith('-') && script === undefined) script = word;
+    }
+    if (script !== undefined) calls.push({ script, workspace });
+  }
+  return calls;
+}
+
+/** The commands a package.json script starts: the first word of each `&&`/`||`/`;` part. */
+function scriptTools(script: string): string[] {
+  return script
+    .split(/&&|\|\||;/)
+    .map((part) => part.trim().split(/\s+/)[0] ?? '')
+    .filter((tool) => tool !== '' && !['node', 'npm', 'npx', 'cd', 'exec', 'echo', 'sh'].includes(tool) && !tool.includes('='));
+}
+
+/** Workspace packages matched by the root `workspaces` globs (`dir/*` form). */
+function listWorkspaces(pkg: PackageJson): { dir: string; manifest: PackageJson }[] {
+  return (pkg.workspaces ?? []).flatMap((pattern) => {
+    const base = pattern.replace(/\/\*$/, '');
+    return readdirSync(join(root, base), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(root, base, entry.name, 'package.json')))
+      .map((entry) => ({ dir: `${base}/${entry.name}`, manifest: JSON.parse(read(`${base}/${entry.name}/package.json`)) as PackageJson }));
+  });
+}
+
+function packageFor(workspace: string | undefined): PackageJson | undefined {
+  return workspace === undefined ? rootPackage : workspaces.find((w) => w.manifest.name === workspace)?.manifest;
+}
+
+/**
+ * Whether `tool` is a bin of a production dependency of the workspace (or, for a root script, of
+ * the root): those are what `npm prune --omit=dev` keeps and what npm puts on a script's PATH.
+ * A workspace script may also use a root production dependency (hoisted into the root .bin).
+ */
+function providedByProductionDependency(tool: string, workspace: string | undefined): boolean {
+  const owner = workspace === undefined ? undefined : workspaces.find((w) => w.manifest.name === workspace);
+  const candidates = [
+    ...Object.keys(owner?.manifest.dependencies ?? {}).map((dep) => [owner!.dir, dep] as const),
+    ...Object.keys(rootPackage.dependencies ?? {}).map((dep) => ['.', dep] as const),
+  ];
+  return candidates.some(([dir, dep]) => {
+    const manifestPath = [join(root, dir, 'node_modules', dep, 'package.json'), join(root, 'node_modules', dep, 'package.json')].find(existsSync);
+    if (manifestPath === undefined) return false;
+    const { bin, name } = JSON.parse(readFileSync(manifestPath, 'utf8')) as PackageJson;
+    if (typeof bin === 'string') return name.split('/').at(-1) === tool;
+    return bin !== undefined && tool in bin;
+  });
+}
