@@ -41,7 +41,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const events = new Set(payloads.map((p) => p.event)).size;
   console.error(`Tasklane demo ${runTag}: ${payloads.length} GitHub webhook payloads (${events} event types) → ${parsed.url}`);
 
-  const summaries = [await runPass({ client, payloads, runTag, args: parsed, lane: undefined })];
+  const lanes: readonly (string | undefined)[] = parsed.lanes.length > 0 ? parsed.lanes : [undefined];
+  const summaries: DemoSummary[] = [];
+  for (const lane of lanes) {
+    // One tag per pass, so each lane writes its own resources and the rows compare like with like.
+    const passTag = lane === undefined ? runTag : `${runTag}-${lane}`;
+    summaries.push(await runPass({ client, payloads, runTag: passTag, args: parsed, lane }));
+  }
   console.log(formatSummary(summaries));
   return summaries.every((s) => s.problems.length === 0) ? EXIT_OK : EXIT_FAILED;
 }

@@ -3,7 +3,7 @@ import { DEFAULT_URL, UsageError, parseDemoArgs } from './parseArgs.ts';
 
 describe('parseDemoArgs', () => {
   it('uses the documented defaults with no arguments and no TASKLANE_URL', () => {
-    expect(parseDemoArgs([], {})).toEqual({ help: false, url: DEFAULT_URL, concurrency: 8, timeoutMs: 120_000 });
+    expect(parseDemoArgs([], {})).toEqual({ help: false, url: DEFAULT_URL, concurrency: 8, timeoutMs: 120_000, lanes: [] });
   });
 
   it('takes the URL from TASKLANE_URL, and --url over it', () => {
@@ -40,5 +40,20 @@ describe('parseDemoArgs', () => {
   ])('refuses %j with a UsageError naming the problem', (argv, message) => {
     expect(() => parseDemoArgs(argv)).toThrow(UsageError);
     expect(() => parseDemoArgs(argv)).toThrow(message);
+  });
+});
+
+describe('parseDemoArgs --lane', () => {
+  it.each([
+    [[], []],
+    [['--lane', 'thread'], ['thread']],
+    [['--lane', 'all'], ['inline', 'await', 'thread', 'queue']],
+  ])('reads %j as lanes %j', (argv, lanes) => {
+    const parsed = parseDemoArgs(argv);
+    expect(parsed.help ? [] : parsed.lanes).toEqual(lanes);
+  });
+
+  it('refuses an unknown lane', () => {
+    expect(() => parseDemoArgs(['--lane', 'sidekiq'])).toThrow(UsageError);
   });
 });

@@ -8,7 +8,16 @@ export interface DemoArgs {
   concurrency: number;
   /** How long to wait for runs to finish, in ms (given in seconds as `--timeout`). @defaultValue 120 s */
   timeoutMs: number;
+  /**
+   * Lanes to replay on, one pass each, printed side by side (`--lane <name>` or `--lane all`).
+   * Empty: one pass on the server's default lane (`ETL_LANE`).
+   */
+  lanes: readonly string[];
 }
+
+/** The lanes `--lane all` replays on, in the order the table prints them. */
+export const ALL_LANES = ['inline', 'await', 'thread', 'queue'] as const;
+const KNOWN_LANES: readonly string[] = [...ALL_LANES, 'none'];
 
 /** What the command line asked for: a demo run, or the usage text. */
 export type ParsedArgs = { help: true } | ({ help: false } & DemoArgs);
@@ -29,6 +38,9 @@ Options:
   --url <url>          API base URL (default: $TASKLANE_URL, else ${DEFAULT_URL})
   --concurrency <n>    most requests in flight, 1-256 (default: 8)
   --timeout <seconds>  how long to wait for the runs to finish (default: 120)
+  --lane <lane|all>    replay on one lane (inline, await, thread, queue, none) or on every lane
+                       one after the other (all); the table shows one row per lane side by side
+                       (default: the server's ETL_LANE)
   -h, --help           show this text
 
 Exit code: 0 when every payload got 2xx and every run succeeded; 1 otherwise; 2 for a bad command line.`;
@@ -51,6 +63,7 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
         url: { type: 'string' },
         concurrency: { type: 'string', default: '8' },
         timeout: { type: 'string', default: '120' },
+        lane: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -63,7 +76,15 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
     url: parseUrl(values.url ?? (env.TASKLANE_URL || DEFAULT_URL)),
     concurrency: parseBoundedInt('--concurrency', values.concurrency, 1, 256),
     timeoutMs: parsePositiveSeconds('--timeout', values.timeout) * 1000,
+    lanes: parseLanes(values.lane),
   };
+}
+
+function parseLanes(raw: string | undefined): readonly string[] {
+  if (raw === undefined) return [];
+  if (raw === 'all') return ALL_LANES;
+  if (!KNOWN_LANES.includes(raw)) throw new UsageError(`--lane: expected all or one of ${KNOWN_LANES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return [raw];
 }
 
 function parseUrl(raw: string): string {
