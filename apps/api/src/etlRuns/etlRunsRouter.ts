@@ -58,6 +58,7 @@ export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<L
     if (!query.success) throw new ValidationError('invalid query', zodDetails(query.error));
     const until = query.data.until ? new Date(query.data.until) : new Date();
     const since = query.data.since ? new Date(query.data.since) : new Date(until.getTime() - query.data.windowSeconds * 1000);
+    if (!isSendableInstant(since) || !isSendableInstant(until)) throw new ValidationError('since and until must fall in year 1 or later', { since, until });
     if (since >= until) throw new ValidationError('since must be before until', { since, until });
     sendJson(ctx, 200, { window: { since: since.toISOString(), until: until.toISOString() }, lanes: await etlRunStats(deps.db, { since, until }) });
   });
@@ -93,6 +94,16 @@ export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<L
 function decodeRunCursor(cursor: string): { queuedAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const queuedAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(queuedAt.getTime())) throw new ValidationError('invalid cursor', { cursor });
+  if (!id || !UUID.test(id) || !isSendableInstant(queuedAt)) throw new ValidationError('invalid cursor', { cursor });
   return { queuedAt, id };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * True for a valid Date PostgreSQL accepts as a query parameter. The driver sends dates as ISO text
+ * without an era, and PostgreSQL has no year 0 (nor negative years), so such a date fails the query.
+ */
+function isSendableInstant(date: Date): boolean {
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1;
 }

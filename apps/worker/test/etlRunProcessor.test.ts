@@ -1,0 +1,212 @@
+// The `etl-run` job processor against the real database. Jobs are plain objects with the fields
+// BullMQ hands a processor (`id`, `data`, `attemptsMade`, `opts.attempts`); no Redis is involved.
+import { randomUUID } from 'node:crypto';
+import { upsertResourceWithRun, type Db } from '@tasklane/db';
+import { stringifyJsonExact, transformInfoJson } from '@tasklane/etl';
+import type { TransformInfoJson } from '@tasklane/pipeline';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { essence, expectedRecords } from '../../../test/support/expectedRecords.ts';
+import {
+  createTestDb,
+  deleteResources,
+  readContextRecords,
+  readContextVersion,
+  readRun,
+  uniqueResourceId,
+} from '../../../test/support/testDb.ts';
+import { createEtlRunProcessor } from '../src/createEtlRunProcessor.ts';
+
+const logger = pino({ level: 'silent' });
+
+/** The fields of a BullMQ job the processor reads. */
+function fakeJob(data: unknown, options: { attemptsMade?: number; attempts?: number } = {}): Job {
+  return {
+    id: typeof data === 'object' && data !== null && 'runId' in data ? String(data.runId) : randomUUID(),
+    name: 'etl-run',
+    data,
+    attemptsMade: options.attemptsMade ?? 0,
+    opts: { attempts: options.attempts ?? 5 },
+  } as unknown as Job;
+}
+
+describe('the etl-run processor', () => {
+  let db: Db;
+  const ids: string[] = [];
+
+  /** Writes a version of a resource with its queued run, as a PUT would. */
+  async function putVersion(id: string, info: Record<string, unknown>): Promise<string> {
+    const { run } = await upsertResourceWithRun(db, { id, name: null, attributesJson: null, infoJson: stringifyJsonExact(info), lane: 'queue' });
+    return run.id;
+  }
+  function newId(label: string): string {
+    const id = uniqueResourceId(label);
+    ids.push(id);
+    return id;
+  }
+  const processorWith = (transform: TransformInfoJson = transformInfoJson) => createEtlRunProcessor({ db, logger, transform });
+
+  beforeAll(() => {
+    db = createTestDb();
+  });
+  afterAll(async () => {
+    if (!db) return;
+    await deleteResources(db, ids);
+    await db.$disconnect();
+  });
+
+  it('completes a run: succeeded, and its records are the transform of its info', async () => {
+    const id = newId('proc-ok');
+    const info = { Repository: { FullName: 'octo/cat', Stars: 42 }, CreatedAt: '2024-01-02T03:04:05Z', Tags: ['a', 'b'], Token: 's3cret' };
+    const runId = await putVersion(id, info);
+
+    const outcome = await processorWith()(fakeJob({ runId, requestId: 'req-1' }));
+
+    const expected = expectedRecords(info);
+    expect(expected.length).toBeGreaterThan(4);
+    expect(outcome).toEqual({ outcome: 'succeeded', recordCount: expected.length });
+    const records = await readContextRecords(db, id);
+    expect(essence(records)).toEqual(expected);
+    expect(records.every((r) => r.runId === runId && r.resourceVersion === 1)).toBe(true);
+    expect(await readRun(db, runId)).toMatchObject({ status: 'succeeded', attempts: 1, error: null, recordCount: expected.length });
+    expect((await readRun(db, runId))?.finishedAt).toBeInstanceOf(Date);
+    expect(await readContextVersion(db, id)).toBe(1);
+  });
+
+  it.each([
+    ['a run id that is not a UUID', { runId: 'not-a-uuid' }],
+    ['no run id', { requestId: 'r' }],
+    ['a request id over 200 characters', { runId: randomUUID(), requestId: 'x'.repeat(201) }],
+    ['a payload that is not an object', 'just a string'],
+  ])('fails a job with %s as unrecoverable (no retry)', async (_name, data) => {
+    await expect(processorWith()(fakeJob(data))).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('fails the job of a run that does not exist as unrecoverable', async () => {
+    const runId = randomUUID();
+    const error = await processorWith()(fakeJob({ runId })).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toContain(runId);
+    expect(await readRun(db, runId)).toBeUndefined();
+  });
+
+  it('puts a run whose transform throws back to queued with the error while attempts remain, and rethrows', async () => {
+    const id = newId('proc-retry');
+    const runId = await putVersion(id, { a: 1 });
+    const failing = processorWith(() => {
+      throw new Error('transform exploded');
+    });
+
+    const error = await failing(fakeJob({ runId }, { attemptsMade: 0, attempts: 3 })).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toBe('transform exploded');
+    expect(await readRun(db, runId)).toMatchObject({ status: 'queued', attempts: 1, error: 'transform exploded', finishedAt: null });
+    expect(await readContextRecords(db, id)).toEqual([]);
+  });
+
+  it('marks a run failed when its transform throws on the last attempt', async () => {
+    const id = newId('proc-final');
+    const runId = await putVersion(id, { a: 1 });
+    const failing = processorWith(() => {
+      throw new Error('still broken');
+    });
+
+    await expect(failing(fakeJob({ runId }, { attemptsMade: 0, attempts: 2 }))).rejects.toThrow('still broken');
+    expect(await readRun(db, runId)).toMatchObject({ status: 'queued', attempts: 1 });
+    await expect(failing(fakeJob({ runId }, { attemptsMade: 1, attempts: 2 }))).rejects.toThrow('still broken');
+
+    const run = await readRun(db, runId);
+    expect(run).toMatchObject({ status: 'failed', attempts: 2, error: 'still broken' });
+    expect(run?.finishedAt).toBeInstanceOf(Date);
+    expect(await readContextRecords(db, id)).toEqual([]);
+  });
+
+  it('runs a failed run again when its job is retried on purpose, and then writes its records', async () => {
+    const id = newId('proc-retried');
+    const info = { Fixed: 'now' };
+    const runId = await putVersion(id, info);
+    await expect(processorWith(() => Promise.reject(new Error('bad day')))(fakeJob({ runId }, { attempts: 1 }))).rejects.toThrow('bad day');
+    expect(await readRun(db, runId)).toMatchObject({ status: 'failed', attempts: 1 });
+
+    // A retried BullMQ job keeps its id and data; attemptsMade starts over.
+    expect(await processorWith()(fakeJob({ runId }, { attempts: 1 }))).toEqual({ outcome: 'succeeded', recordCount: 1 });
+
+    expect(await readRun(db, runId)).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
+    expect(essence(await readContextRecords(db, id))).toEqual(expectedRecords(info));
+  });
+
+  it('marks a run failed at once when attempts is 1 (no retry configured)', async () => {
+    const id = newId('proc-once');
+    const runId = await putVersion(id, { a: 1 });
+    const failing = processorWith(async () => {
+      throw new Error('async failure');
+    });
+
+    await expect(failing(fakeJob({ runId }, { attemptsMade: 0, attempts: 1 }))).rejects.toThrow('async failure');
+    expect(await readRun(db, runId)).toMatchObject({ status: 'failed', attempts: 1, error: 'async failure' });
+  });
+
+  it('skips an older version processed after a newer one, keeping the newer records', async () => {
+    const id = newId('proc-stale');
+    const oldInfo = { Title: 'old', OnlyOld: true };
+    const newInfo = { Title: 'new', OnlyNew: 7 };
+    const oldRunId = await putVersion(id, oldInfo);
+    const newRunId = await putVersion(id, newInfo);
+
+    expect(await processorWith()(fakeJob({ runId: newRunId }))).toEqual({ outcome: 'succeeded', recordCount: expectedRecords(newInfo).length });
+    expect(await processorWith()(fakeJob({ runId: oldRunId }))).toEqual({ outcome: 'skipped', newerVersion: 2 });
+
+    expect(await readRun(db, oldRunId)).toMatchObject({ status: 'skipped', recordCount: 0, error: expect.stringContaining('version 2') });
+    expect(await readRun(db, newRunId)).toMatchObject({ status: 'succeeded' });
+    const records = await readContextRecords(db, id);
+    expect(essence(records)).toEqual(expectedRecords(newInfo));
+    expect(records.every((r) => r.resourceVersion === 2 && r.runId === newRunId)).toBe(true);
+    expect(await readContextVersion(db, id)).toBe(2);
+  });
+
+  it('lets a newer version replace the records of an older one, dropping keys it no longer has', async () => {
+    const id = newId('proc-newer');
+    const oldRunId = await putVersion(id, { Keep: 1, Drop: 'gone soon' });
+    const newRunId = await putVersion(id, { Keep: 2 });
+
+    await processorWith()(fakeJob({ runId: oldRunId }));
+    await processorWith()(fakeJob({ runId: newRunId }));
+
+    expect(essence(await readContextRecords(db, id))).toEqual(expectedRecords({ Keep: 2 }));
+    expect(await readContextVersion(db, id)).toBe(2);
+  });
+
+  it('leaves identical records when the same run is delivered twice, one after the other', async () => {
+    const id = newId('proc-twice');
+    const info = { A: 1, B: { C: 'x' } };
+    const runId = await putVersion(id, info);
+
+    await processorWith()(fakeJob({ runId }));
+    const first = await readContextRecords(db, id);
+    const again = await processorWith()(fakeJob({ runId }));
+
+    expect(again).toEqual({ outcome: 'already-finished', status: 'succeeded' });
+    expect(await readContextRecords(db, id)).toEqual(first);
+    expect(essence(first)).toEqual(expectedRecords(info));
+    expect(await readRun(db, runId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('leaves identical records when the same run is processed twice at once (a stalled job redelivered)', async () => {
+    const id = newId('proc-dup');
+    const info = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`Key${i}`, i]));
+    const runId = await putVersion(id, info);
+
+    const outcomes = await Promise.all([processorWith()(fakeJob({ runId })), processorWith()(fakeJob({ runId }, { attemptsMade: 1 }))]);
+
+    for (const outcome of outcomes) expect(['succeeded', 'already-finished']).toContain(outcome.outcome);
+    expect(outcomes.some((outcome) => outcome.outcome === 'succeeded')).toBe(true);
+    const records = await readContextRecords(db, id);
+    expect(essence(records)).toEqual(expectedRecords(info));
+    expect(records.every((r) => r.runId === runId)).toBe(true);
+    expect(await readRun(db, runId)).toMatchObject({ status: 'succeeded', recordCount: 50 });
+  });
+});
