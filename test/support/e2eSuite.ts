@@ -72,15 +72,18 @@ export async function createE2eSuite(label: string): Promise<E2eSuite> {
       return service.exited;
     },
     async close() {
-      await Promise.all(started.map((service) => service.stop(5000)));
-      // The worker role queues commands until connected; a producer connection would refuse them.
-      const redis: Redis = createRedisConnection(testRedisUrl(), 'worker');
       try {
-        await deleteKeysWithPrefix(redis, prefix);
+        await Promise.all(started.map((service) => service.stop(5000)));
+        // The worker role queues commands until connected; a producer connection would refuse them.
+        const redis: Redis = createRedisConnection(testRedisUrl(), 'worker');
+        try {
+          await deleteKeysWithPrefix(redis, prefix);
+        } finally {
+          redis.disconnect();
+        }
       } finally {
-        await redis.quit();
+        await scratch.drop();
       }
-      await scratch.drop();
     },
   };
 }
