@@ -31,9 +31,11 @@ COPY prisma ./prisma
 COPY packages/config/package.json ./packages/config/
 COPY packages/db/package.json ./packages/db/
 COPY packages/etl/package.json ./packages/etl/
+COPY packages/ops/package.json ./packages/ops/
 COPY packages/pipeline/package.json ./packages/pipeline/
 COPY packages/queue/package.json ./packages/queue/
 COPY apps/api/package.json ./apps/api/
+COPY apps/bench/package.json ./apps/bench/
 COPY apps/demo/package.json ./apps/demo/
 COPY apps/worker/package.json ./apps/worker/
 RUN npm ci && npm cache clean --force

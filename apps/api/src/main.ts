@@ -5,8 +5,10 @@ import { abandonRuns, createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
 import { createHttpEnricher } from '@tasklane/pipeline';
+import { createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns } from '@tasklane/ops';
 import { Piscina } from 'piscina';
 import { pino } from 'pino';
+import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
@@ -20,6 +22,12 @@ import { listen } from './listen.ts';
 const config = loadConfig();
 const instance = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, hostname: hostname(), pid: process.pid };
 const logger = pino({ level: config.log.level, base: { service: 'api', instanceId: instance.id } });
+try {
+  checkOpenAccess(config.env, config.auth, logger);
+} catch (error) {
+  logger.fatal((error as Error).message);
+  process.exit(1);
+}
 /** Closed in reverse order of creation on shutdown. */
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
@@ -41,7 +49,9 @@ async function requeue(runIds: readonly string[]): Promise<void> {
 
 const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0;
 const enrich = config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined;
-const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich });
+const registry = createMetricsRegistry();
+const onRunFinished = observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger });
+const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich, onRunFinished });
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
@@ -89,10 +99,23 @@ const app = createApp({
   allowedLanes: config.lanes.allowed,
   awaitWait: { defaultSeconds: config.lanes.awaitDefaultWaitSeconds, maxSeconds: config.lanes.awaitMaxWaitSeconds },
   http: config.http,
+  auth: config.auth,
+  rateLimit: config.http.rateLimitWritesPerMinute ? { writesPerMinute: config.http.rateLimitWritesPerMinute, redis } : undefined,
+  redis,
+  queues: [queues.etlRun],
+  board: { path: config.board.path, basicAuth: config.board.basicAuth, tokens: config.board.tokens, readOnly: config.board.readOnly },
+  metrics: { registry, token: config.metrics.token, strandedAfterMs: config.outboxRelay.afterMs },
 });
 const server = await listen(app, config.http);
 logger.info(
-  { url: server.url, lanes: config.lanes.allowed, defaultLane: config.lanes.defaultLane },
+  {
+    url: server.url,
+    lanes: config.lanes.allowed,
+    defaultLane: config.lanes.defaultLane,
+    docs: `${server.url}/docs`,
+    metrics: `${server.url}/metrics`,
+    board: config.board.basicAuth || config.board.tokens.length > 0 ? `${server.url}${config.board.path}` : undefined,
+  },
   `Tasklane API listening on ${server.url}`,
 );
 
@@ -109,7 +132,14 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal, graceMs: config.lifecycle.shutdownGraceMs }, 'shutting down: draining requests and in-process runs');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+  // Node keeps a connection alive when a response finishes after server.close(), so a keep-alive
+  // client would hold `closed` open until its own idle timeout (or the deadline): close connections
+  // as soon as they go idle.
+  const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+  let graceTimer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+  clearInterval(closeIdle);
+  clearTimeout(graceTimer);
   server.closeAllConnections();
   const unfinished = await executor.drain(Math.max(0, deadline - Date.now()));
   if (unfinished.length > 0) {

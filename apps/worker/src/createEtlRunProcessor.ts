@@ -17,6 +17,11 @@ export interface EtlRunProcessorDeps {
   testDelayMs?: number;
   /** Optional enrichment step (config `ENRICHMENT_URL`). */
   enrich?: Enricher | undefined;
+  /**
+   * Called with the run id once this job brought its run to a final outcome (succeeded, skipped,
+   * or failed on its last attempt), e.g. to observe its metrics. Must not throw. @defaultValue none
+   */
+  onRunFinished?: (runId: string) => void;
 }
 
 /**
@@ -43,11 +48,16 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
       );
       if (outcome.outcome === 'not-found') throw new UnrecoverableError(`run ${runId} does not exist`);
       log.info({ ...outcome }, 'etl run processed');
+      if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped') deps.onRunFinished?.(runId);
       return outcome;
-    } catch (error) {
+    } catch (caught) {
+      // An aborted signal rejects with its reason, which BullMQ's cancelJob sets to a string: wrap it,
+      // or BullMQ would record the failed attempt without a failedReason.
+      const error = caught instanceof Error ? caught : new Error(String(caught));
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, final ? 'etl run failed' : 'etl run attempt failed; will retry');
-      await recordRunFailure(deps.db, runId, { error: (error as Error).message ?? String(error), final });
+      await recordRunFailure(deps.db, runId, { error: error.message, final });
+      if (final) deps.onRunFinished?.(runId);
       throw error;
     }
   };

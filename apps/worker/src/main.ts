@@ -7,6 +7,8 @@ import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
 import { createHttpEnricher } from '@tasklane/pipeline';
+import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
+import { startOpsServer } from './ops/startOpsServer.ts';
 
 const config = loadConfig();
 const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
@@ -18,12 +20,14 @@ const connection = createRedisConnection(config.redis.url, 'worker', { connectTi
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 closers.push(() => connection.quit().catch(() => connection.disconnect()));
 
+const registry = createMetricsRegistry();
 const processor = createEtlRunProcessor({
   db,
   logger,
   transform: transformInfoJson,
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
+  onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
 });
 const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   connection,
@@ -44,13 +48,44 @@ closers.push(async () => {
   await worker.close();
   clearTimeout(grace);
 });
+
+// Up before the worker is ready (liveness answers at once, readiness says "not yet"), and closed
+// last, so /readyz reports the drain instead of refusing connections.
+let stopping = false;
+const ops = await startOpsServer({
+  ...config.worker.http,
+  registry,
+  metricsToken: config.metrics.token,
+  logger,
+  checkReadiness: () =>
+    checkReadiness(
+      {
+        postgres: postgresProbe(db),
+        redis: redisProbe(connection),
+        worker: async () => {
+          if (stopping || !worker.isRunning()) throw new Error(stopping ? 'shutting down' : 'not consuming yet');
+        },
+      },
+      { logger },
+    ),
+}).catch((error: NodeJS.ErrnoException) => {
+  // A second worker on one host (local runs, tests) finds the port taken: it still works jobs, and
+  // says how to give it a port of its own. Any other error is a real start-up failure.
+  if (error.code !== 'EADDRINUSE') throw error;
+  logger.error(
+    { port: config.worker.http.port },
+    `worker ops server not started: port ${config.worker.http.port} is in use; set WORKER_HTTP_PORT (0 picks a free port)`,
+  );
+  return undefined;
+});
+if (ops) logger.info({ url: ops.url }, `worker ops server (/healthz, /readyz, /metrics) on ${ops.url}`);
+
 await worker.waitUntilReady();
 logger.info(
   { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency },
   `Tasklane worker consuming ${config.queue.prefix}:${QUEUE_NAMES.etlRun} with concurrency ${config.worker.concurrency}`,
 );
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -58,6 +93,7 @@ async function shutdown(signal: string): Promise<void> {
   for (const close of closers.reverse()) {
     await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
   }
+  await ops?.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

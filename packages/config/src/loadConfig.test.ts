@@ -43,4 +43,62 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config.http)).toBe(true);
   });
+  describe('operations settings (issue #5)', () => {
+    const token = 'a-token-of-24-characters';
+    const other = 'another-token-24-chars!!';
+
+    it('leaves access control, the board, CORS and the rate limit off by default', () => {
+      const config = loadConfig({});
+      expect(config.auth).toEqual({ writeTokens: [], readTokens: [], readsRequireAuth: false });
+      expect(config.board).toEqual({ path: '/admin/queues', basicAuth: undefined, tokens: [], readOnly: false });
+      expect(config.http.corsOrigins).toEqual([]);
+      expect(config.http.rateLimitWritesPerMinute).toBeUndefined();
+      expect(config.http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, trustProxy: false });
+      expect(config.metrics.token).toBeUndefined();
+      expect(config.worker.http).toEqual({ host: '0.0.0.0', port: 3001 });
+    });
+
+    it('reads token lists, the board credentials and the CORS allow-list', () => {
+      const config = loadConfig({
+        API_TOKENS: `${token}, ${other}`,
+        API_READ_TOKENS: 'read-only-token-0123456789',
+        READS_REQUIRE_AUTH: 'true',
+        BOARD_PATH: '/ops/board',
+        BOARD_USERNAME: 'admin',
+        BOARD_PASSWORD: 'correct horse battery',
+        BOARD_READ_ONLY: '1',
+        CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+        RATE_LIMIT_WRITES_PER_MINUTE: '120',
+        WORKER_HTTP_PORT: '0',
+      });
+      expect(config.auth).toEqual({ writeTokens: [token, other], readTokens: ['read-only-token-0123456789'], readsRequireAuth: true });
+      expect(config.board).toEqual({ path: '/ops/board', basicAuth: { username: 'admin', password: 'correct horse battery' }, tokens: [], readOnly: true });
+      expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+      expect(config.http.rateLimitWritesPerMinute).toBe(120);
+      expect(config.worker.http.port).toBe(0);
+    });
+
+    it.each([
+      ['API_TOKENS', 'short'],
+      ['BOARD_TOKENS', 'short'],
+      ['BOARD_PATH', 'admin/queues'],
+      ['BOARD_PATH', '/admin/queues/'],
+      ['CORS_ORIGINS', 'https://app.example.com/path'],
+      ['RATE_LIMIT_WRITES_PER_MINUTE', '0'],
+      ['READS_REQUIRE_AUTH', 'yes'],
+      ['WORKER_HTTP_PORT', '70000'],
+      ['METRICS_TOKEN', 'short'],
+    ])('rejects %s=%s', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+
+    it.each([
+      [{ BOARD_USERNAME: 'admin' }, /BOARD_PASSWORD/],
+      [{ READS_REQUIRE_AUTH: 'true' }, /READS_REQUIRE_AUTH/],
+      [{ API_READ_TOKENS: token }, /API_READ_TOKENS/],
+      [{ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }, /HTTP_HEADERS_TIMEOUT_MS/],
+    ])('refuses inconsistent settings %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
 });

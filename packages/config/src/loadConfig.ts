@@ -6,6 +6,14 @@ const envBoolean = z.enum(['true', 'false', '1', '0']).transform((value) => valu
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A comma-separated list from the environment: items trimmed, blanks dropped (`a, b,` → `['a', 'b']`). */
+const envList = z.string().transform((list) => list.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Bearer tokens: at least 16 characters, none containing a comma or whitespace. */
+const tokenList = envList.pipe(
+  z.array(z.string().min(16, 'each token must be at least 16 characters').regex(/^\S+$/, 'tokens may not contain whitespace')),
+);
+
 /** The lanes a run can take. `none` is the bench baseline: upsert only, no ETL. */
 export const LANES = ['none', 'inline', 'await', 'thread', 'queue'] as const;
 export type Lane = (typeof LANES)[number];
@@ -57,6 +65,28 @@ const envSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   ETL_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
   ETL_TEST_ENABLE: envBoolean.default(false),
+  // --- Operations (issue #5) ---
+  API_TOKENS: tokenList.default([]),
+  API_READ_TOKENS: tokenList.default([]),
+  READS_REQUIRE_AUTH: envBoolean.default(false),
+  CORS_ORIGINS: envList
+    .pipe(z.array(z.union([z.literal('*'), z.url().refine((url) => new URL(url).origin === url, 'must be an origin such as https://app.example.com (no path, no trailing slash)')])))
+    .default([]),
+  TRUST_PROXY: envBoolean.default(false),
+  RATE_LIMIT_WRITES_PER_MINUTE: positiveInt.optional(),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  BOARD_PATH: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /admin/queues (no trailing slash)')
+    .default('/admin/queues'),
+  BOARD_USERNAME: z.string().regex(/^[^:]+$/, 'may not contain ":"').optional(),
+  BOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  BOARD_TOKENS: tokenList.default([]),
+  BOARD_READ_ONLY: envBoolean.default(false),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 
 /** Tasklane's settings, parsed once at a process's edge (see {@link loadConfig}). */
@@ -71,7 +101,47 @@ export interface Config {
     readonly publicUrl: string | undefined;
     /** Largest accepted request body, in bytes. @defaultValue 1 MiB */
     readonly bodyLimitBytes: number;
+    /**
+     * Longest a client may take to send a whole request (headers and body), in ms; past it Node
+     * answers 408 and closes the connection (`server.requestTimeout`). Waiting for the response
+     * (the `await` lane) does not count. @defaultValue 30000
+     */
+    readonly requestTimeoutMs: number;
+    /** Longest a client may take to send the request headers, in ms (`server.headersTimeout`). @defaultValue 10000 */
+    readonly headersTimeoutMs: number;
+    /** Origins allowed by CORS (`CORS_ORIGINS`); `*` allows any; empty sends no CORS headers. @defaultValue [] */
+    readonly corsOrigins: readonly string[];
+    /** Trust `X-Forwarded-*` from a reverse proxy (client IP for the rate limit). @defaultValue false */
+    readonly trustProxy: boolean;
+    /** Writes (PUT, POST) one client may make per minute; undefined turns the limit off. @defaultValue off */
+    readonly rateLimitWritesPerMinute: number | undefined;
   };
+  /**
+   * Access control of the API (`API_TOKENS`, `API_READ_TOKENS`, `READS_REQUIRE_AUTH`). With no
+   * tokens at all the API is open (local use only: the API refuses to start so in production).
+   */
+  readonly auth: {
+    /** Bearer tokens that may read and write. @defaultValue [] */
+    readonly writeTokens: readonly string[];
+    /** Bearer tokens that may only read (a write with one is a 403). @defaultValue [] */
+    readonly readTokens: readonly string[];
+    /** Whether GET requests need a token too. @defaultValue false */
+    readonly readsRequireAuth: boolean;
+  };
+  /**
+   * Bull Board, the queue dashboard. On only when credentials are configured: basic auth
+   * (`BOARD_USERNAME` + `BOARD_PASSWORD`) and/or bearer tokens (`BOARD_TOKENS`).
+   */
+  readonly board: {
+    /** URL path the board is mounted at. @defaultValue '/admin/queues' */
+    readonly path: string;
+    readonly basicAuth: { readonly username: string; readonly password: string } | undefined;
+    readonly tokens: readonly string[];
+    /** Read-only board: jobs can be looked at, not retried, removed or added. @defaultValue false */
+    readonly readOnly: boolean;
+  };
+  /** `/metrics`: open when `token` is undefined, else it needs `Authorization: Bearer <token>`. */
+  readonly metrics: { readonly token: string | undefined };
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly redis: {
     readonly url: string;
@@ -131,6 +201,8 @@ export interface Config {
     readonly lockDurationMs: number;
     /** BullMQ stalled-job check interval, in ms. @defaultValue 30000 */
     readonly stalledIntervalMs: number;
+    /** The worker's own HTTP server (`/healthz`, `/readyz`, `/metrics`); port 0 picks a free one. @defaultValue 0.0.0.0:3001 */
+    readonly http: { readonly host: string; readonly port: number };
   };
   /**
    * Test-only slow step: when `enabled`, every ETL run sleeps `delayMs` before transforming.
@@ -165,10 +237,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!e.ETL_LANES_ALLOWED.includes(e.ETL_LANE)) {
     throw new ConfigError([`ETL_LANE: ${e.ETL_LANE} is not in ETL_LANES_ALLOWED (${e.ETL_LANES_ALLOWED.join(',')})`]);
   }
+  const crossChecks = [
+    e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS && 'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    e.READS_REQUIRE_AUTH && e.API_TOKENS.length + e.API_READ_TOKENS.length === 0 && 'READS_REQUIRE_AUTH: true needs API_TOKENS or API_READ_TOKENS',
+    e.API_READ_TOKENS.length > 0 && e.API_TOKENS.length === 0 && 'API_READ_TOKENS: set API_TOKENS too, or writes would be open to anyone',
+    (e.BOARD_USERNAME === undefined) !== (e.BOARD_PASSWORD === undefined) && 'BOARD_USERNAME, BOARD_PASSWORD: set both or neither',
+  ].filter((issue): issue is string => typeof issue === 'string');
+  if (crossChecks.length > 0) throw new ConfigError(crossChecks);
   return deepFreeze({
     env: e.NODE_ENV,
     log: { level: e.LOG_LEVEL },
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL, bodyLimitBytes: e.BODY_LIMIT_BYTES },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY,
+      rateLimitWritesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE,
+    },
+    auth: { writeTokens: e.API_TOKENS, readTokens: e.API_READ_TOKENS, readsRequireAuth: e.READS_REQUIRE_AUTH },
+    board: {
+      path: e.BOARD_PATH,
+      basicAuth: e.BOARD_USERNAME !== undefined && e.BOARD_PASSWORD !== undefined ? { username: e.BOARD_USERNAME, password: e.BOARD_PASSWORD } : undefined,
+      tokens: e.BOARD_TOKENS,
+      readOnly: e.BOARD_READ_ONLY,
+    },
+    metrics: { token: e.METRICS_TOKEN },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS, enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS },
     queue: {
@@ -203,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      http: { host: e.WORKER_HTTP_HOST, port: e.WORKER_HTTP_PORT },
     },
     etlTestDelay: { enabled: e.ETL_TEST_ENABLE, delayMs: e.ETL_TEST_DELAY_MS },
   });

@@ -27,21 +27,25 @@ export interface UpsertResourceResult {
 }
 
 /**
- * Inserts or updates a resource and records its ETL run, in ONE transaction.
+ * Inserts or updates a resource and records its ETL run, in ONE statement (hence one transaction).
  *
- * The upsert is a single `INSERT … ON CONFLICT (id) DO UPDATE` statement, so any number of clients
- * writing the same new id at once each get a distinct version (1, 2, 3, …) and none fails with a
- * unique violation: PostgreSQL's row lock serialises the increments. The run row is the transactional
- * outbox entry: it commits with the resource or not at all, and dispatch to a lane happens only after
- * the commit.
+ * The upsert is an `INSERT … ON CONFLICT (id) DO UPDATE`, so any number of clients writing the same
+ * new id at once each get a distinct version (1, 2, 3, …) and none fails with a unique violation:
+ * PostgreSQL's row lock serialises the increments. The run row is the transactional outbox entry:
+ * it commits with the resource or not at all, and dispatch to a lane happens only after the commit.
+ *
+ * Both inserts are one statement (a data-modifying CTE) rather than an interactive transaction, so
+ * the resource's row lock is held for one statement inside PostgreSQL, not across client round
+ * trips, and a burst of writes to one id waits for pool connections instead of failing Prisma's
+ * "unable to start a transaction in the given time" (issue #4: 50 concurrent PUTs of one id).
  *
  * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
  */
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
   // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
   const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
-  return db.$transaction(async (tx) => {
-    const [resource] = await tx.$queryRaw<RawResource[]>`
+  const [row] = await db.$queryRaw<(RawResource & { run: RawRunJson })[]>`
+    WITH resource AS (
       INSERT INTO resources (id, name, attributes, version)
       VALUES (${input.id}, ${input.name}, ${input.attributesJson}::jsonb, 1)
       ON CONFLICT (id) DO UPDATE
@@ -49,16 +53,29 @@ export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput):
             attributes = EXCLUDED.attributes,
             version = resources.version + 1,
             updated_at = CURRENT_TIMESTAMP
-      RETURNING ${resourceColumns}`;
-    if (!resource) throw new Error('upsert returned no row');
-    const [run] = await tx.$queryRaw<RawRun[]>`
+      RETURNING ${resourceColumns}
+    ), run AS (
       INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
-      VALUES (${input.id}, ${resource.version}, ${input.lane}::"EtlLane", ${input.infoJson}::jsonb,
-              ${input.requestId ?? null}, ${input.ownerId ?? null}, ${initialStatus}::"EtlRunStatus",
-              ${initialStatus === 'skipped' ? new Date() : null}, ${initialStatus === 'skipped' ? 'lane none: no ETL' : null})
-      RETURNING ${runColumns}`;
-    if (!run) throw new Error('run insert returned no row');
-    return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(run) };
-  });
+      SELECT resource.id, resource.version, ${input.lane}::"EtlLane", ${input.infoJson}::jsonb,
+             ${input.requestId ?? null}::text, ${input.ownerId ?? null}::text, ${initialStatus}::"EtlRunStatus",
+             CASE WHEN ${initialStatus === 'skipped'}::boolean THEN CURRENT_TIMESTAMP END, ${initialStatus === 'skipped' ? 'lane none: no ETL' : null}::text
+      FROM resource
+      RETURNING ${runColumns}
+    )
+    SELECT resource.*, (SELECT to_jsonb(run) FROM run) AS run FROM resource`;
+  if (!row) throw new Error('upsert returned no row');
+  const { run, ...resource } = row;
+  return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
 }
 
+/** A run row as `to_jsonb` gives it: timestamps as ISO text. */
+type RawRunJson = Omit<RawRun, 'queued_at' | 'started_at' | 'finished_at'> & {
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+};
+
+function fromRunJson(run: RawRunJson): RawRun {
+  const date = (text: string | null) => (text === null ? null : new Date(text));
+  return { ...run, queued_at: new Date(run.queued_at), started_at: date(run.started_at), finished_at: date(run.finished_at) };
+}

@@ -11,9 +11,11 @@ export interface UnstorableValue {
 
 /**
  * PostgreSQL `numeric` (which `jsonb` numbers are) holds at most 131,072 digits before the decimal
- * point and 16,383 after it (PostgreSQL docs, "Numeric Types").
+ * point and 16,383 after it (PostgreSQL docs, "Numeric Types"); its input parser refuses an exponent of
+ * 2^30 - 1 or more, even on zero (`set_var_from_str` in src/backend/utils/adt/numeric.c; checked
+ * against PostgreSQL 15).
  */
-const PG_NUMERIC = { maxIntegerDigits: 131_072, maxFractionDigits: 16_383 } as const;
+const PG_NUMERIC = { maxIntegerDigits: 131_072, maxFractionDigits: 16_383, maxExponent: 1_073_741_822 } as const;
 
 /**
  * Finds the first key or value that PostgreSQL `jsonb` cannot store faithfully, so the API can
@@ -54,13 +56,17 @@ function numericRangeProblem(text: string): string | undefined {
   const match = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!match) return 'not a JSON number';
   const integer = match[1]!.replace(/^0+/, '');
-  const fraction = (match[2] ?? '').replace(/0+$/, '');
+  const writtenFraction = match[2] ?? '';
+  const fraction = writtenFraction.replace(/0+$/, '');
   const exponent = Number(match[3] ?? 0);
-  if (integer === '' && fraction === '') return undefined; // zero, whatever its exponent
-  const integerDigits = integer.length + exponent;
-  const fractionDigits = fraction.length - exponent;
-  if (integerDigits > PG_NUMERIC.maxIntegerDigits || fractionDigits > PG_NUMERIC.maxFractionDigits) {
+  // numeric keeps the scale as written, trailing zeros included (`1.10` stays `1.10`), so those count
+  // against its fraction digits; its input refuses huge exponents outright.
+  const scale = writtenFraction.length - exponent;
+  if (Math.abs(exponent) > PG_NUMERIC.maxExponent || scale > PG_NUMERIC.maxFractionDigits) {
     return 'number outside the range PostgreSQL numeric can store';
   }
+  if (integer === '' && fraction === '') return undefined; // zero has no integer digits to count
+  const integerDigits = integer.length + exponent;
+  if (integerDigits > PG_NUMERIC.maxIntegerDigits) return 'number outside the range PostgreSQL numeric can store';
   return undefined;
 }

@@ -12,16 +12,16 @@ import { runBody } from '../http/views.ts';
 import { zodDetails } from '../http/zodDetails.ts';
 
 /** Run statuses clients may filter on. */
-const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'lost', 'skipped'] as const;
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'lost', 'skipped'] as const;
 
-const listQuerySchema = z.object({
+export const listQuerySchema = z.object({
   lane: z.enum(LANES).optional(),
   status: z.enum(RUN_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
 });
 
-const statsQuerySchema = z.object({
+export const statsQuerySchema = z.object({
   /** Window length in seconds, ending now (or at `until`). @defaultValue 3600 */
   windowSeconds: z.coerce.number().positive().max(366 * 24 * 3600).default(3600),
   since: z.iso.datetime({ offset: true }).optional(),
@@ -67,6 +67,7 @@ export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<L
     const existing = await findEtlRun(deps.db, ctx.params.id ?? '');
     if (!existing) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);
     const lane = deps.lanes.get(existing.lane as LaneName);
+    ctx.state.lane = existing.lane; // labels the request's metrics
     if (!lane) throw new ConflictError(`lane ${existing.lane} is not available on this deployment`, { lane: existing.lane });
     const retried = await retryFailedRun(deps.db, existing.id, { ownerId: lane.ownerId ?? null });
     if (retried === null) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);

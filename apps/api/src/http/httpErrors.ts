@@ -25,6 +25,24 @@ export class BadRequestError extends HttpError {
   }
 }
 
+/**
+ * 401: no credentials, or credentials that match none configured. Carries the `WWW-Authenticate`
+ * challenge (RFC 9110 §11.6.1); for bearer tokens RFC 6750 §3 adds `error="invalid_token"` when a
+ * token was sent but is not valid.
+ */
+export class UnauthorizedError extends HttpError {
+  constructor(message: string, challenge = 'Bearer realm="tasklane"') {
+    super(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': challenge });
+  }
+}
+
+/** 403: the credentials are valid but do not allow this request (a read-only token on a write). */
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
 /** 404: no such resource, run or route. */
 export class NotFoundError extends HttpError {
   constructor(message: string) {
@@ -64,6 +82,13 @@ export class UnsupportedMediaTypeError extends HttpError {
 export class ValidationError extends HttpError {
   constructor(message: string, details?: unknown) {
     super(422, 'validation_failed', message, details);
+  }
+}
+
+/** 429: this client made too many requests; `Retry-After` says in how many seconds to try again (RFC 6585 §4). */
+export class TooManyRequestsError extends HttpError {
+  constructor(retryAfterSeconds: number, details?: unknown) {
+    super(429, 'too_many_requests', `rate limit exceeded; retry in ${retryAfterSeconds} s`, details, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
 

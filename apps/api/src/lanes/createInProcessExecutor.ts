@@ -42,11 +42,22 @@ export function createInProcessExecutor(deps: {
   testDelayMs?: number;
   /** Optional enrichment step (config `ENRICHMENT_URL`). */
   enrich?: Enricher | undefined;
+  /**
+   * Called with the run id once a run reaches a final outcome here (succeeded, skipped, failed),
+   * e.g. to observe its metrics. Must not throw. @defaultValue none
+   */
+  onRunFinished?: (runId: string) => void;
 }): InProcessExecutor {
   const queue = new PQueue({ concurrency: deps.concurrency });
   const inFlight = new Set<string>();
 
   async function execute(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
+    const outcome = await run(runId, transform);
+    if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped' || outcome.outcome === 'failed') deps.onRunFinished?.(runId);
+    return outcome;
+  }
+
+  async function run(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
     try {
       return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs, enrich: deps.enrich }, runId);
     } catch (error) {

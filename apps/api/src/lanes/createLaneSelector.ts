@@ -30,6 +30,7 @@ export function createLaneSelector(deps: {
         known: LANES,
       });
     }
+    ctx.state.lane = lane.name; // labels the request's metrics
     return lane;
   };
 }

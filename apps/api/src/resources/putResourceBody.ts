@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
-/** Limits on a PUT body's `info` map (issue #2). */
-export const INFO_LIMITS = { maxDepth: 32, maxLeaves: 10_000 } as const;
+/**
+ * Limits on a PUT body's `info` map (issue #2). `maxKeyBytes` bounds the UTF-8 length of every
+ * leaf's context record key (its flattened path, issue #4): the key is part of the
+ * `context_records` primary key, whose B-tree rows PostgreSQL caps at 2,704 bytes (with a resource
+ * id of up to 200 bytes beside it), and it travels base64url-encoded as the context cursor, which
+ * may be at most 2,000 characters (4/3 × 1,500).
+ */
+export const INFO_LIMITS = { maxDepth: 32, maxLeaves: 10_000, maxKeyBytes: 1_500 } as const;
 
 /** Resource ids: 1–200 characters from `[A-Za-z0-9._:-]`. */
 export const resourceIdSchema = z

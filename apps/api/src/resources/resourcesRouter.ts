@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
 import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
-import { findUnstorableValue, measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
+import { findUnstorableValue, flattenInfo, measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
@@ -26,7 +26,7 @@ export interface ResourcesRouterDeps {
   awaitWait: { defaultSeconds: number; maxSeconds: number };
 }
 
-const contextQuerySchema = z.object({
+export const contextQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(2000).optional(),
 });
@@ -59,6 +59,15 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
     }
     const unstorable = findUnstorableValue(body);
     if (unstorable) throw new ValidationError(`cannot store ${unstorable.pointer || 'the body'}: ${unstorable.reason}`, unstorable);
+    const longKey = flattenInfo(info).find((leaf) => Buffer.byteLength(leaf.key, 'utf8') > INFO_LIMITS.maxKeyBytes);
+    if (longKey) {
+      const bytes = Buffer.byteLength(longKey.key, 'utf8');
+      throw new ValidationError(`info has a key path of ${bytes} bytes; the limit is ${INFO_LIMITS.maxKeyBytes}`, {
+        maxKeyBytes: INFO_LIMITS.maxKeyBytes,
+        keyBytes: bytes,
+        keyStart: longKey.key.slice(0, 100),
+      });
+    }
     const lane = deps.selectLane(ctx);
     const requestId = ctx.state.requestId as string;
     const { created, resource, run } = await upsertResourceWithRun(deps.db, {

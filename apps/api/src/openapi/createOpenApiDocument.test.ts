@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { createOpenApiDocument } from './createOpenApiDocument.ts';
+
+describe('createOpenApiDocument', () => {
+  it('lists reads as open-or-bearer by default, and as bearer-only when reads require auth', () => {
+    const open = createOpenApiDocument();
+    const closed = createOpenApiDocument({ readsRequireAuth: true });
+    expect(open.paths?.['/etl-runs']?.get?.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(closed.paths?.['/etl-runs']?.get?.security).toEqual([{ bearerAuth: [] }]);
+    expect(open.paths?.['/resources/{id}']?.put?.security).toEqual([{ bearerAuth: [] }]);
+    expect(open.paths?.['/healthz']?.get?.security).toEqual([]);
+  });
+
+  it('names the public URL as the server when one is configured', () => {
+    expect(createOpenApiDocument().servers).toBeUndefined();
+    expect(createOpenApiDocument({ publicUrl: 'https://tasklane.example.com/' }).servers).toEqual([{ url: 'https://tasklane.example.com' }]);
+  });
+
+  it('renders the JSON-object fields of the PUT body as objects', () => {
+    const body = createOpenApiDocument().paths?.['/resources/{id}']?.put?.requestBody as { content: Record<string, { schema: { properties: Record<string, { type: unknown }> } }> };
+    const properties = body.content['application/json']!.schema.properties;
+    expect(properties.info?.type).toBe('object');
+    expect(properties.attributes?.type).toEqual(['object', 'null']);
+  });
+});
