@@ -6,6 +6,7 @@ import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
 import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
+import { recordFailedJob } from './recordFailedJob.ts';
 import { createHttpEnricher } from '@tasklane/pipeline';
 import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
 import { startOpsServer } from './ops/startOpsServer.ts';
@@ -37,6 +38,7 @@ const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   stalledInterval: config.worker.stalledIntervalMs,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
+worker.on('failed', recordFailedJob({ db, logger }));
 // Graceful stop: take no new jobs and let active ones finish; past the grace period, cancel them
 // (their processors see the abort signal and fail the attempt, so BullMQ schedules a retry and no
 // job is left `active`).
