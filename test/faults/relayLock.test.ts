@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteFaultKeys, uniqueFaultPrefix } from '../support/faultSuite.ts';
+import { uniqueFaultPrefix } from '../support/faultSuite.ts';
+import { deleteKeysWithPrefix } from '../support/testQueue.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from '../support/migratedScratchDatabase.ts';
 import { uniqueResourceId } from '../support/testDb.ts';
 import { testRedisUrl } from '../support/testQueue.ts';
@@ -103,7 +104,7 @@ describe('the outbox relay across API instances', () => {
       await instance.db.$disconnect();
     }
     if (inspector) {
-      await deleteFaultKeys(inspectorRedis, prefix);
+      await deleteKeysWithPrefix(inspectorRedis, prefix);
       await inspector.close();
       inspectorRedis.disconnect();
     }

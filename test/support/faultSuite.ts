@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createMigratedScratchDatabase } from './migratedScratchDatabase.ts';
 import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService } from './spawnService.ts';
 import { randomSuffix, type StoredRun } from './testDb.ts';
-import { testRedisUrl } from './testQueue.ts';
+import { deleteKeysWithPrefix, testRedisUrl } from './testQueue.ts';
 import { waitFor } from './waitFor.ts';
 
 /** How a process ended. */
@@ -133,7 +133,7 @@ export async function createFaultSuite(label: string, options: { redisUrl?: stri
       redis.on('error', () => {});
       try {
         await redis.connect();
-        await deleteFaultKeys(redis, prefix);
+        await deleteKeysWithPrefix(redis, prefix);
       } catch {
         // Redis unreachable: see above.
       } finally {
@@ -157,22 +157,6 @@ export function isAlive(service: SpawnedService): boolean {
 /** True for a pino line at level error or fatal. */
 export function isErrorLine(line: ServiceLine): boolean {
   return typeof line.level === 'number' && line.level >= 50;
-}
-
-/**
- * Deletes every key under a fault suite's prefix (SCAN, never KEYS or FLUSHALL: Redis may be shared).
- * @returns how many keys were deleted
- */
-export async function deleteFaultKeys(redis: Redis, prefix: string): Promise<number> {
-  if (!/^\{f-[0-9a-f]+\}$/.test(prefix)) throw new Error(`refusing to delete keys of a non-fault-suite prefix ${prefix}`);
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /** A run of the suite's database with the resource it belongs to. */

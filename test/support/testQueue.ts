@@ -22,7 +22,7 @@ export function uniqueQueuePrefix(): string {
  * @returns how many keys were deleted
  */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
-  if (!/^\{t-[0-9a-f]+\}$/.test(prefix)) throw new Error(`refusing to delete keys of a non-test prefix ${prefix}`);
+  if (!/^\{[tf]-[0-9a-f]+\}$/.test(prefix)) throw new Error(`refusing to delete keys of a non-test prefix ${prefix}`);
   let deleted = 0;
   let cursor = '0';
   do {

@@ -1,5 +1,5 @@
+import { listenServer } from '@tasklane/ops';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 
 /** Where and how the API's HTTP server listens. */
@@ -32,12 +32,5 @@ export async function listen(app: Koa, options: ListenOptions): Promise<Server &
     { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) },
     app.callback(),
   );
-  server.listen(options.port, options.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-  return Object.assign(server, { url: `http://${host}:${port}` });
+  return Object.assign(server, { url: await listenServer(server, options) });
 }

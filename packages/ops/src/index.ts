@@ -6,3 +6,4 @@ export type { EtlRunMetrics } from './etlRunMetrics.ts';
 export { registerQueueDepthMetric, QUEUE_JOB_STATES } from './queueDepthMetric.ts';
 export { createSecretMatcher, readAuthorization } from './createSecretMatcher.ts';
 export type { PresentedCredentials, SecretMatcher } from './createSecretMatcher.ts';
+export { listenServer } from './listenServer.ts';

@@ -1,7 +1,7 @@
+import { listenServer } from '@tasklane/ops';
 // The API in this test process: `createApp(deps).callback()` on a `node:http` server on port 0, with
 // a real database and a real queue lane on a prefix of its own.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Db } from '@tasklane/db';
 import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
 import type { Redis } from 'ioredis';
@@ -65,13 +65,9 @@ export async function startApi(
     http: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, publicUrl: undefined },
   });
   const server: Server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     db,
     queues,
     redis,

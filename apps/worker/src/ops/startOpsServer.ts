@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Readiness } from '@tasklane/ops';
-import { createSecretMatcher, readAuthorization } from '@tasklane/ops';
+import { createSecretMatcher, listenServer, readAuthorization } from '@tasklane/ops';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -60,15 +59,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       else res.destroy();
     });
   });
-  server.listen(options.port, options.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const url = await listenServer(server, options);
   return {
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

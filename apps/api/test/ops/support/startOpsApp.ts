@@ -1,8 +1,8 @@
+import { listenServer } from '@tasklane/ops';
 // The API of the operations tests: `createApp(deps).callback()` on a real server (port 0), with the
 // real PostgreSQL and Redis, a queue lane on a prefix of its own, and whichever issue-#5 options
 // (access control, board, metrics, CORS, rate limit) the test turns on.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Db } from '@tasklane/db';
 import { createMetricsRegistry } from '@tasklane/ops';
 import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
@@ -84,13 +84,9 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
     http: { bodyLimitBytes: 1024 * 1024, publicUrl: undefined, ...http },
   });
   const server: Server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     db,
     redis,
     queues,
@@ -119,8 +115,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
 /** A TCP port on 127.0.0.1 nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenServer(server, { host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return Number(new URL(url).port);
 }
