@@ -80,7 +80,7 @@ describe('docker-compose.yml', () => {
       const missing = configKeys.filter((key) => !(key in env));
       expect(missing, `${name}.environment lacks`).toEqual([]);
       const renamed = Object.entries(env).filter(
-        ([key, value]) => typeof value === 'string' && interpolatedVariables(value).size > 0 && !new RegExp(`^\\$\\{${key}(:?-[^}]*)?\\}$`).test(value),
+        ([key, value]) => typeof value === 'string' && interpolatedVariables(value).size > 0 && !new RegExp(`^\\$\\{${key}(:?[-?][^}]*)?\\}$`).test(value),
       );
       expect(renamed, `${name}.environment passes these through under another name or inside text`).toEqual([]);
     }
@@ -213,11 +213,12 @@ function interpolatedVariables(text: string): Set<string> {
 
 /**
  * Compose-style interpolation of every string in a parsed document: `${VAR}`, `${VAR:-default}`,
- * `${VAR-default}` and `$$` (https://docs.docker.com/reference/compose-file/interpolation/).
+ * `${VAR-default}`, `${VAR:?error}` (required: empty here) and `$$`
+ * (https://docs.docker.com/reference/compose-file/interpolation/).
  */
 function interpolate(value: unknown, env: Record<string, string>): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (match, name?: string, op?: string, fallback?: string) => {
+    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (match, name?: string, op?: string, fallback?: string) => {
       if (match === '$$') return '$';
       const set = env[name!];
       if (op === ':-') return set ? set : (fallback ?? '');

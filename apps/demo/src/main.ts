@@ -35,7 +35,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 
   const payloads = await loadPayloads();
-  const client = createTasklaneClient({ baseUrl: parsed.url });
+  const client = createTasklaneClient({ baseUrl: parsed.url, token: parsed.token });
   // One tag per demo run: base-36 time plus randomness, so repeated or parallel demos never share ids.
   const runTag = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const events = new Set(payloads.map((p) => p.event)).size;

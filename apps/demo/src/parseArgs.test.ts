@@ -3,7 +3,7 @@ import { DEFAULT_URL, UsageError, parseDemoArgs } from './parseArgs.ts';
 
 describe('parseDemoArgs', () => {
   it('uses the documented defaults with no arguments and no TASKLANE_URL', () => {
-    expect(parseDemoArgs([], {})).toEqual({ help: false, url: DEFAULT_URL, concurrency: 8, timeoutMs: 120_000, lanes: [] });
+    expect(parseDemoArgs([], {})).toEqual({ help: false, url: DEFAULT_URL, concurrency: 8, timeoutMs: 120_000, lanes: [], token: undefined });
   });
 
   it('takes the URL from TASKLANE_URL, and --url over it', () => {
@@ -55,5 +55,14 @@ describe('parseDemoArgs --lane', () => {
 
   it('refuses an unknown lane', () => {
     expect(() => parseDemoArgs(['--lane', 'sidekiq'])).toThrow(UsageError);
+  });
+});
+
+describe('parseDemoArgs --token', () => {
+  it('takes the token from TASKLANE_TOKEN, and --token over it', () => {
+    const fromEnv = parseDemoArgs([], { TASKLANE_TOKEN: 'env-token-0123456789' });
+    const fromFlag = parseDemoArgs(['--token', 'flag-token-0123456789'], { TASKLANE_TOKEN: 'env-token-0123456789' });
+    expect(fromEnv.help ? null : fromEnv.token).toBe('env-token-0123456789');
+    expect(fromFlag.help ? null : fromFlag.token).toBe('flag-token-0123456789');
   });
 });

@@ -13,6 +13,8 @@ export interface DemoArgs {
    * Empty: one pass on the server's default lane (`ETL_LANE`).
    */
   lanes: readonly string[];
+  /** Bearer token for an API with `API_TOKENS` set. @defaultValue `$TASKLANE_TOKEN`, else none */
+  token: string | undefined;
 }
 
 /** The lanes `--lane all` replays on, in the order the table prints them. */
@@ -41,6 +43,7 @@ Options:
   --lane <lane|all>    replay on one lane (inline, await, thread, queue, none) or on every lane
                        one after the other (all); the table shows one row per lane side by side
                        (default: the server's ETL_LANE)
+  --token <token>      bearer token when the API has API_TOKENS set (default: $TASKLANE_TOKEN)
   -h, --help           show this text
 
 Exit code: 0 when every payload got 2xx and every run succeeded; 1 otherwise; 2 for a bad command line.`;
@@ -64,6 +67,7 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
         concurrency: { type: 'string', default: '8' },
         timeout: { type: 'string', default: '120' },
         lane: { type: 'string' },
+        token: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -77,6 +81,7 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
     concurrency: parseBoundedInt('--concurrency', values.concurrency, 1, 256),
     timeoutMs: parsePositiveSeconds('--timeout', values.timeout) * 1000,
     lanes: parseLanes(values.lane),
+    token: values.token ?? (env.TASKLANE_TOKEN || undefined),
   };
 }
 

@@ -19,6 +19,18 @@ function fakeFetch(status: number, body: unknown) {
 }
 
 describe('createTasklaneClient', () => {
+  it('sends the bearer token on PUTs and GETs when one is given, and no Authorization header otherwise', async () => {
+    const seen: (string | null)[] = [];
+    const fetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return new Response(JSON.stringify({ resource: {}, run: { ...fakeRun(), dispatched: true }, ...fakeRun() }), { status: 201 });
+    }) as typeof globalThis.fetch;
+    const withToken = createTasklaneClient({ baseUrl: 'http://api.test', fetch, token: 'secret-token-0123456789' });
+    await withToken.putResource('x', { info: {} });
+    await createTasklaneClient({ baseUrl: 'http://api.test', fetch }).putResource('y', { info: {} });
+    expect(seen).toEqual(['Bearer secret-token-0123456789', null]);
+  });
+
   it('PUTs the JSON body to /resources/:id under the base URL, with ?lane= only when a lane is given', async () => {
     const { calls, fetch } = fakeFetch(201, { resource: {}, run: { ...fakeRun(), dispatched: true } });
     const client = createTasklaneClient({ baseUrl: 'http://api.test:3000/', fetch });

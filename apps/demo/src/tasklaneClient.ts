@@ -55,6 +55,8 @@ export interface TasklaneClientOptions {
   baseUrl: string;
   /** Per-request timeout, in ms. @defaultValue 30000 */
   requestTimeoutMs?: number;
+  /** Bearer token sent on every request (the API's `API_TOKENS`). @defaultValue none */
+  token?: string | undefined;
   /** @defaultValue `globalThis.fetch` */
   fetch?: typeof fetch;
 }
@@ -64,13 +66,14 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
   return {
     async putResource(id, body, putOptions) {
       const query = putOptions?.lane === undefined ? '' : `?lane=${encodeURIComponent(putOptions.lane)}`;
       const response = await fetchFn(`${base}/resources/${encodeURIComponent(id)}${query}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...auth },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -85,7 +88,7 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
 
     async getRun(runId) {
       const response = await fetchFn(`${base}/etl-runs/${encodeURIComponent(runId)}`, {
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', ...auth },
         signal: AbortSignal.timeout(timeoutMs),
       });
       const json = await readJson(response);

@@ -21,7 +21,7 @@ export type Lane = (typeof LANES)[number];
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/tasklane'),
@@ -85,7 +85,7 @@ const envSchema = z.object({
   BOARD_TOKENS: tokenList.default([]),
   BOARD_READ_ONLY: envBoolean.default(false),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
 });
 

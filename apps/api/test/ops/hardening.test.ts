@@ -125,7 +125,9 @@ describe.each([
     expect((await putResource(app.baseUrl, newId('rl'), { info: {} }, { headers: { Authorization: `Bearer ${OTHER_WRITER}` } })).status).toBe(201);
     expect((await request(app.baseUrl, 'GET', '/etl-runs?limit=1', { headers })).status).toBe(200);
 
-    const [, keys] = await app.redis.scan('0', 'MATCH', `${app.prefix}:rate-limit*`, 'COUNT', 1000);
+    // Walk every SCAN page: the shared Redis may hold more keys than one page covers.
+    const keys: string[] = [];
+    for await (const page of app.redis.scanStream({ match: `${app.prefix}:rate-limit*`, count: 1000 })) keys.push(...(page as string[]));
     expect(keys.length > 0).toBe(inRedis);
   });
 });
