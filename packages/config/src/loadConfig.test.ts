@@ -55,7 +55,7 @@ describe('loadConfig', () => {
       expect(config.http.rateLimitWritesPerMinute).toBeUndefined();
       expect(config.http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, trustProxy: false });
       expect(config.metrics.token).toBeUndefined();
-      expect(config.worker.http).toEqual({ host: '0.0.0.0', port: 3001 });
+      expect(config.worker.http).toEqual({ host: '127.0.0.1', port: 3001 });
     });
 
     it('reads token lists, the board credentials and the CORS allow-list', () => {
