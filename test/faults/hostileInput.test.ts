@@ -176,10 +176,15 @@ const ROWS: HostileRow[] = [
     expected: stored({ records: (records) => expect(records).toEqual([{ key: 'a', value: '\u0001\u001f\u007f\u2028\uffff\ufffe x', valueType: 'string' }]) }),
   },
   {
-    // A body that is not valid UTF-8 is decoded with U+FFFD for each bad sequence (WHATWG decoding).
+    // A body that is not valid UTF-8 is refused rather than silently altered (RFC 8259 §8.1).
     name: 'invalid UTF-8 bytes in a string',
     body: () => Buffer.concat([Buffer.from('{"info":{"s":"a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}}')]),
-    expected: stored({ records: (records) => expect(records).toEqual([{ key: 's', value: 'a\ufffd\ufffdb', valueType: 'string' }]) }),
+    expected: refused(400),
+  },
+  {
+    name: 'an overlong UTF-8 encoding of "/"',
+    body: () => Buffer.concat([Buffer.from('{"info":{"s":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}}')]),
+    expected: refused(400),
   },
 
   // Keys: any key is stored; the record key (the flattened path) is at most 1,500 bytes.

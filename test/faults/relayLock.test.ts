@@ -174,4 +174,21 @@ describe('the outbox relay across API instances', () => {
     expect((await inspector.getJobCounts('waiting')).waiting).toBe(countBefore);
     expect((await inspector.getJob(runId!))?.timestamp).toBe(waiting?.timestamp);
   });
+
+  it('re-enqueues a queue-lane run left running whose job vanished from Redis, and leaves one whose job is live', async () => {
+    const [a] = instances;
+    const [orphan, live] = await strandedRuns(scratch.db, 2);
+    // Both claimed by a worker (running); only `live` still has its job in Redis, as after a Redis
+    // restart that lost the other's job while its worker held it.
+    await scratch.db.$executeRaw`UPDATE etl_runs SET status = 'running', attempts = 1, started_at = queued_at WHERE id = ANY(${[orphan, live]}::uuid[])`;
+    await inspector.add('etl-run', { runId: live }, { jobId: live });
+    const liveJob = await inspector.getJob(live!);
+
+    await a!.relay.runOnce();
+
+    expect(await (await inspector.getJob(orphan!))?.getState()).toBe('waiting');
+    expect((await inspector.getJob(live!))?.timestamp).toBe(liveJob?.timestamp);
+    expect(a!.enqueued).toContain(orphan);
+    expect(a!.enqueued).not.toContain(live);
+  });
 });

@@ -55,7 +55,10 @@ const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
-  minThreads: Math.min(1, config.lanes.threadPoolSize),
+  // Keep every thread alive: Piscina ends threads above minThreads as soon as they idle
+  // (idleTimeout 0), and each new one reloads tsx and the ETL, so bursts churned threads and the
+  // lane fell to ~16 runs/s (issue #6, measured by `npm run bench`).
+  minThreads: config.lanes.threadPoolSize,
 });
 closers.push({ name: 'thread pool', close: () => pool.destroy() });
 const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
@@ -77,6 +80,7 @@ const heartbeat = await startInstanceHeartbeat({
   deadAfterMs: config.lifecycle.deadAfterMs,
   recovery: config.lifecycle.lostRunRecovery,
   onRequeued: requeue,
+  executing: () => executor.unfinished(),
 });
 closers.push({ name: 'heartbeat', close: () => heartbeat.stop() });
 

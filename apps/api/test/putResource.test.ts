@@ -166,6 +166,18 @@ describe('the resource API with a real database and queue lane', () => {
       expect(await countRows(api.db, id)).toMatchObject({ resources: 1, runs: 1 });
     });
 
+    it.each([['gzip'], ['br'], ['deflate, identity']])('refuses a body with Content-Encoding %s with 415 and writes nothing', async (coding) => {
+      const id = newId('coding');
+      const response = await request(api.baseUrl, 'PUT', resourcePath(id), {
+        body: '{"info":{"a":1}}',
+        headers: { 'Content-Encoding': coding },
+      });
+
+      expect(response.status).toBe(415);
+      expect(response.json.error.code).toBe('unsupported_media_type');
+      expect(await countRows(api.db, id)).toMatchObject({ resources: 0, runs: 0 });
+    });
+
     it('keeps numbers beyond 2^53 exact in attributes', async () => {
       const id = newId('exact');
       const response = await request(api.baseUrl, 'PUT', resourcePath(id), {

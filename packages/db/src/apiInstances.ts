@@ -90,3 +90,28 @@ export async function abandonRuns(
           RETURNING id::text AS id`;
   return rows.map((row) => row.id);
 }
+
+/**
+ * Marks `failed` the unfinished runs this instance owns but no longer executes: a run whose
+ * outcome could not be recorded (PostgreSQL was down when it finished) would otherwise stay
+ * `running` while its instance lives, since the reaper only takes runs of dead instances.
+ *
+ * @param options.executing - the run ids the instance's executor still holds (left alone)
+ * @param options.olderThanMs - only runs queued at least this long ago (skips runs between their
+ *   commit and their hand-over to the executor), in ms
+ * @returns the ids marked failed
+ */
+export async function failOrphanedOwnRuns(
+  db: Db,
+  options: { instanceId: string; executing: readonly string[]; olderThanMs: number },
+): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    UPDATE etl_runs
+    SET status = 'failed', finished_at = CURRENT_TIMESTAMP,
+        error = COALESCE(error || '; ', '') || 'its outcome could not be recorded when it finished (database unreachable)'
+    WHERE owner_id = ${options.instanceId} AND status IN ('queued', 'running')
+      AND queued_at < CURRENT_TIMESTAMP - ${`${options.olderThanMs} milliseconds`}::interval
+      AND NOT (id = ANY (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(options.executing)}::jsonb)))
+    RETURNING id::text AS id`;
+  return rows.map((row) => row.id);
+}

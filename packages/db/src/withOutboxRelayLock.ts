@@ -1,14 +1,18 @@
 import type { Db } from './createDb.ts';
 
-/** A queue-lane run still `queued` in PostgreSQL: a candidate for (re-)enqueueing. */
+/**
+ * A queue-lane run still `queued` or `running` in PostgreSQL: a candidate for (re-)enqueueing. A
+ * `running` one whose job vanished from Redis (Redis restarted empty while a worker held it) would
+ * otherwise never finish; the relay re-enqueues only runs that have no live job.
+ */
 export interface StrandedRun {
   id: string;
   requestId: string | null;
 }
 
 /**
- * Runs `relay` with the outbox relay's lock held and the batch of queue-lane runs that have been
- * `queued` for longer than `olderThanMs`, oldest first. The lock is a PostgreSQL transaction-level
+ * Runs `relay` with the outbox relay's lock held and the batch of unfinished (`queued` or
+ * `running`) queue-lane runs queued more than `olderThanMs` ago, oldest first. The lock is a PostgreSQL transaction-level
  * advisory lock (`pg_try_advisory_xact_lock`), so among any number of API instances only one
  * relay acts at a time, and a relay that dies releases it with its connection.
  *
@@ -29,7 +33,7 @@ export async function withOutboxRelayLock<T>(
       if (!lock?.locked) return { locked: false as const };
       const runs = await tx.$queryRaw<{ id: string; request_id: string | null }[]>`
         SELECT id::text AS id, request_id FROM etl_runs
-        WHERE lane = 'queue' AND status = 'queued'
+        WHERE lane = 'queue' AND status IN ('queued', 'running')
           AND queued_at < CURRENT_TIMESTAMP - ${`${options.olderThanMs} milliseconds`}::interval
         ORDER BY queued_at
         LIMIT ${options.limit}`;

@@ -4,6 +4,7 @@ export { createRedisConnection } from './createRedisConnection.ts';
 export type { RedisRole } from './createRedisConnection.ts';
 export { createQueues } from './createQueues.ts';
 export type { Queues } from './createQueues.ts';
-export { enqueueEtlRun, EnqueueTimeoutError } from './enqueueEtlRun.ts';
+export { enqueueEtlRun } from './enqueueEtlRun.ts';
+export { withDeadline, RedisDeadlineError } from './withDeadline.ts';
 export { relayStrandedRuns } from './relayStrandedRuns.ts';
 export type { RelayReport } from './relayStrandedRuns.ts';

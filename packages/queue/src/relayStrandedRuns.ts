@@ -1,6 +1,7 @@
 import type { Queues } from './createQueues.ts';
 import { etlRunJobId } from './etlRunQueue.ts';
 import { enqueueEtlRun } from './enqueueEtlRun.ts';
+import { withDeadline } from './withDeadline.ts';
 
 /** What one relay pass did with each run. */
 export interface RelayReport {
@@ -17,7 +18,8 @@ export interface RelayReport {
  * sure a job exists for it. The job id is the run id, so a run that is already in Redis is never
  * added twice; a finished job left behind by a run that never recorded its outcome is replaced.
  *
- * @throws the Redis error when Redis is unreachable (the runs stay queued for the next pass)
+ * @param options.timeoutMs - deadline of each Redis call, in ms
+ * @throws the Redis error, or `RedisDeadlineError`, when Redis is unreachable (the runs stay queued for the next pass)
  */
 export async function relayStrandedRuns(
   queues: Queues,
@@ -26,10 +28,10 @@ export async function relayStrandedRuns(
 ): Promise<RelayReport> {
   const report: RelayReport = { enqueued: [], present: [], replaced: [] };
   for (const run of runs) {
-    const job = await queues.etlRun.getJob(etlRunJobId(run.id));
-    const state = job ? await job.getState() : 'missing';
+    const job = await withDeadline(queues.etlRun.getJob(etlRunJobId(run.id)), options.timeoutMs, 'job lookup');
+    const state = job ? await withDeadline(job.getState(), options.timeoutMs, 'job state') : 'missing';
     if (job && (state === 'completed' || state === 'failed')) {
-      await job.remove();
+      await withDeadline(job.remove(), options.timeoutMs, 'job removal');
       report.replaced.push(run.id);
     } else if (state !== 'missing' && state !== 'unknown') {
       report.present.push(run.id);

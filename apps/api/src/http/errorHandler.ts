@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { HttpError, MethodNotAllowedError, NotFoundError } from './httpErrors.ts';
+import { isDatabaseUnavailable } from '@tasklane/db';
+import { HttpError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './httpErrors.ts';
 
 /**
  * Turns every error into `{ "error": { "code", "message", "details"? } }` with its status, and logs
@@ -34,6 +35,7 @@ function toHttpError(caught: unknown): HttpError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(status, 'http_' + status, (caught as Error).message ?? 'request rejected');
   }
+  if (isDatabaseUnavailable(caught)) return new ServiceUnavailableError('the database is unavailable; retry later', 2);
   return new HttpError(500, 'internal_error', 'internal server error');
 }
 

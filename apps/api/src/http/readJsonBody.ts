@@ -17,12 +17,16 @@ export interface JsonBodyLimits {
 
 /**
  * Reads and parses a JSON request body, in this order (each a distinct status):
- * 1. no body at all → 400; a body that is not `application/json` or `application/*+json` in UTF-8 → 415;
+ * 1. no body at all → 400; a body that is not `application/json` or `application/*+json` in UTF-8,
+ *    or that has a `Content-Encoding` (gzip, br, …) → 415;
  * 2. a body over `limitBytes` (by `Content-Length` or as it streams) → 413;
- * 3. an empty or malformed body, or one with a duplicated key → 400;
+ * 3. an empty or malformed body, invalid UTF-8, or a duplicated key with different values → 400;
  * 4. nesting deeper than `maxNesting` → 422.
  * Numbers are parsed exactly (see `parseJsonExact`); `__proto__` keys are plain data.
  */
+/** Refuses invalid UTF-8 (RFC 8259 §8.1: JSON text exchanged between systems SHALL be UTF-8); strips a BOM. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export async function readJsonBody(ctx: Context, limits: JsonBodyLimits): Promise<unknown> {
   const contentType = ctx.get('Content-Type') || undefined;
   const matched = ctx.request.is('application/json', '+json');
@@ -30,10 +34,15 @@ export async function readJsonBody(ctx: Context, limits: JsonBodyLimits): Promis
   if (matched === false) throw new UnsupportedMediaTypeError(contentType);
   const charset = ctx.request.charset || 'utf-8';
   if (!/^utf-?8$/i.test(charset)) throw new UnsupportedMediaTypeError(contentType);
+  // No content codings are supported (RFC 9110 §8.4): a compressed body would parse as garbage.
+  const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') throw new UnsupportedMediaTypeError(`Content-Encoding: ${encoding}`);
   let text: string;
   try {
-    text = await getRawBody(ctx.req, { limit: limits.limitBytes, length: ctx.get('Content-Length') || undefined, encoding: 'utf-8' });
+    const bytes = await getRawBody(ctx.req, { limit: limits.limitBytes, length: ctx.get('Content-Length') || undefined });
+    text = strictUtf8.decode(bytes);
   } catch (error) {
+    if (error instanceof TypeError) throw new BadRequestError('request body is not valid UTF-8');
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') throw new PayloadTooLargeError(limits.limitBytes);
     if (type === 'request.size.invalid') throw new BadRequestError('request body length does not match Content-Length');

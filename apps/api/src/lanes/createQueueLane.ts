@@ -1,5 +1,5 @@
 import type { Queues } from '@tasklane/queue';
-import { enqueueEtlRun, etlRunJobId } from '@tasklane/queue';
+import { enqueueEtlRun, etlRunJobId, withDeadline } from '@tasklane/queue';
 import type { Logger } from 'pino';
 import type { Lane } from './Lane.ts';
 
@@ -14,7 +14,7 @@ export function createQueueLane(deps: { queues: Queues; enqueueTimeoutMs: number
     async dispatch(run, context) {
       try {
         // A failed job keeps its id in Redis; BullMQ would ignore a re-add under the same id.
-        if (context.retry) await deps.queues.etlRun.remove(etlRunJobId(run.id));
+        if (context.retry) await withDeadline(deps.queues.etlRun.remove(etlRunJobId(run.id)), deps.enqueueTimeoutMs, 'job removal');
         await enqueueEtlRun(deps.queues, { runId: run.id, requestId: context.requestId }, { timeoutMs: deps.enqueueTimeoutMs });
         return { dispatched: true };
       } catch (error) {

@@ -9,12 +9,15 @@ import { z } from 'zod';
  */
 export const INFO_LIMITS = { maxDepth: 32, maxLeaves: 10_000, maxKeyBytes: 1_500 } as const;
 
-/** Resource ids: 1–200 characters from `[A-Za-z0-9._:-]`. */
+/** Resource ids: 1–200 characters from `[A-Za-z0-9._:-]`, not dots only. */
 export const resourceIdSchema = z
   .string()
   .min(1)
   .max(200, 'id must be at most 200 characters')
-  .regex(/^[A-Za-z0-9._:-]+$/, 'id may contain only letters, digits, ".", "_", ":" and "-"');
+  .regex(/^[A-Za-z0-9._:-]+$/, 'id may contain only letters, digits, ".", "_", ":" and "-"')
+  // "." and ".." are path segments URL parsers remove (RFC 3986 §5.2.4): such a resource could
+  // never be read back at its own Location.
+  .refine((id) => !/^\.+$/.test(id), 'id may not consist of dots only');
 
 /** True for `{…}` JSON objects (not arrays, not numbers kept exact as objects). */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {

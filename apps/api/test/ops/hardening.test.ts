@@ -177,12 +177,12 @@ describe('no stack trace or SQL in any response', () => {
     ['GET', '/etl-runs/0b7d6f2e-5c1a-4e8b-9f3d-2a6c8e1b4d70'],
     ['POST', '/etl-runs/0b7d6f2e-5c1a-4e8b-9f3d-2a6c8e1b4d70/retry'],
     ['PUT', '/resources/leak-check'],
-  ])('%s %s with the database down answers a generic 5xx and logs the cause', async (method, path) => {
+  ])('%s %s with the database down answers 503 with Retry-After, no detail, and logs the cause', async (method, path) => {
     app.logs.length = 0;
     const response = await request(app.baseUrl, method, path, method === 'PUT' ? { body: JSON.stringify({ info: { a: 1 } }) } : {});
-    expect([500, 503]).toContain(response.status);
-    expect(response.json).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
-    expect(response.json.error.message).toMatch(/^(internal server error|.*unavailable.*)$/i);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(response.json).toEqual({ error: { code: 'service_unavailable', message: expect.stringMatching(/unavailable/) } });
     expect(response.text).not.toMatch(leak);
     // The cause is in the log, with the request id the client got.
     const logged = app.logs.find((line) => line.msg === 'request failed');
