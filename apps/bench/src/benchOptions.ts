@@ -1,0 +1,179 @@
+import { parseArgs } from 'node:util';
+import { LANES } from '@tasklane/config';
+
+/** Everything a bench run can be told. */
+export interface BenchOptions {
+  smoke: boolean;
+  /** Re-render the report of this result JSON instead of measuring. */
+  from: string | undefined;
+  /** Target this running API instead of starting a stack. */
+  url: string | undefined;
+  token: string | undefined;
+  /** QUEUE_PREFIX of the targeted stack (`--url` only). */
+  queuePrefix: string;
+  /** A database on the PostgreSQL server to use (the bench makes its own scratch database there unless `--url`). */
+  databaseUrl: string;
+  redisUrl: string;
+  lanes: string[];
+  /** Concurrency levels: autocannon connections. */
+  levels: number[];
+  reps: number;
+  /** Seconds of load per round. */
+  durationSec: number;
+  /** Seconds of warm-up load per lane before measuring; 0 skips the warm-up. */
+  warmupSec: number;
+  /** Seconds each limit (pgbench, pg transaction, BullMQ add) runs at each level. */
+  limitSec: number;
+  /** Runs in each direct-loop set and in each worker drain. */
+  directRuns: number;
+  /** Heavy maps PUT in each GET-probe round, and their leaf count. */
+  heavyWrites: number;
+  heavyLeaves: number;
+  /** Milliseconds between two heavy PUTs of the probe. */
+  heavySpacingMs: number;
+  /** Cheap GETs per second during the probe. */
+  getRate: number;
+  /** Lanes of the cheap-GET probe and of the crash round (`none` has no ETL to crash). */
+  probeLanes: string[];
+  crashLanes: string[];
+  /** Connections and seconds of each crash round. */
+  crashConnections: number;
+  crashSec: number;
+  seed: number;
+  /** Where `<timestamp>.json`, `<timestamp>.md` and `<timestamp>/*.svg` go. */
+  outDir: string;
+  /** Also write `latest.md` (and `latest.json`) in `outDir`. */
+  latest: boolean;
+  crash: boolean;
+  probe: boolean;
+  limits: boolean;
+  /** Profile the queue lane's API and worker with `node --cpu-prof` (extra rounds, not measured). */
+  profile: boolean;
+  /** Longest wait for one round's runs to finish, in ms. */
+  drainTimeoutMs: number;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Measures Tasklane's lanes side by side and writes bench/results/<timestamp>.{json,md} with SVG charts.
+
+  --smoke                 CI-sized run (one level, one repetition, ~1 s rounds); seconds, not minutes
+  --lanes <list>          lanes to drive (default: ${LANES.join(',')})
+  --levels <list>         concurrency levels, autocannon connections (default: 1,8,32)
+  --reps <n>              repetitions of every round (default: 3; median and spread are reported)
+  --duration <s>          seconds of load per round (default: 3)
+  --warmup <s>            seconds of warm-up per lane (default: 2; 0 skips it)
+  --seed <n>              seed of the request mix (default: 20261130)
+  --out <dir>             output directory (default: bench/results)
+  --from <result.json>    measure nothing: write the report and charts of an earlier result again
+  --no-latest             do not update <out>/latest.md
+  --no-crash | --no-probe | --no-limits   skip the crash rounds, the cheap-GET probe, the machine limits
+  --[no-]profile          profile the queue lane's API and worker with node --cpu-prof (default: on, off with --smoke)
+  --database-url <url>    PostgreSQL server to use (default: $DATABASE_URL or postgresql://postgres@127.0.0.1:5432/tasklane);
+                          the bench creates, migrates and finally drops tasklane_bench_<tag> there
+  --redis-url <url>       Redis to use (default: $REDIS_URL or redis://127.0.0.1:6379); keys under {tasklane-bench-<tag>}, deleted at the end
+  --url <url>             target a running API instead (its database is --database-url; no CPU/RSS figures, no crash round)
+  --token <token>         bearer token for --url
+  --queue-prefix <p>      QUEUE_PREFIX of the --url stack (default: {tasklane})
+  -h, --help`;
+
+/** Thrown for bad arguments; the message is for the user. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Parses the bench's arguments. `--smoke` sets small defaults that explicit options still override.
+ * @throws {@link UsageError} for unknown options or bad values
+ */
+export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowNegative: true,
+      options: {
+        smoke: { type: 'boolean', default: false },
+        from: { type: 'string' },
+        lanes: { type: 'string' },
+        levels: { type: 'string' },
+        reps: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        latest: { type: 'boolean', default: true },
+        crash: { type: 'boolean', default: true },
+        probe: { type: 'boolean', default: true },
+        limits: { type: 'boolean', default: true },
+        profile: { type: 'boolean' },
+        'database-url': { type: 'string' },
+        'redis-url': { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        'queue-prefix': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const smoke = v.smoke;
+  const lanes = list(v.lanes, [...LANES]);
+  for (const lane of lanes) if (!(LANES as readonly string[]).includes(lane)) throw new UsageError(`--lanes: unknown lane ${lane} (known: ${LANES.join(', ')})`);
+  const levels = list(v.levels, smoke ? ['4'] : ['1', '8', '32']).map((level) => positive('--levels', level));
+  return {
+    smoke,
+    from: v.from,
+    url: v.url,
+    token: v.token,
+    queuePrefix: v['queue-prefix'] ?? '{tasklane}',
+    databaseUrl: v['database-url'] ?? (env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane'),
+    redisUrl: v['redis-url'] ?? (env.REDIS_URL || 'redis://127.0.0.1:6379'),
+    lanes,
+    levels,
+    reps: positive('--reps', v.reps ?? (smoke ? '1' : '3')),
+    durationSec: positive('--duration', v.duration ?? (smoke ? '1' : '3')),
+    warmupSec: nonNegative('--warmup', v.warmup ?? (smoke ? '0' : '2')),
+    limitSec: smoke ? 0.5 : 1,
+    directRuns: smoke ? 50 : 600,
+    heavyWrites: smoke ? 4 : 12,
+    heavySpacingMs: 300,
+    heavyLeaves: smoke ? 2000 : 5000,
+    getRate: 100,
+    // The smoke run keeps one in-process lane and the queue lane: enough to prove each path works.
+    probeLanes: lanes.filter((lane) => !smoke || lane === 'thread' || lane === 'queue'),
+    crashLanes: lanes.filter((lane) => lane !== 'none' && (!smoke || lane === 'inline' || lane === 'queue')),
+    crashConnections: smoke ? 4 : 8,
+    crashSec: smoke ? 2 : 6,
+    seed: Math.trunc(positive('--seed', v.seed ?? '20261130')),
+    outDir: v.out ?? 'bench/results',
+    latest: v.latest,
+    crash: v.crash && !v.url,
+    probe: v.probe,
+    limits: v.limits,
+    profile: (v.profile ?? !smoke) && !v.url,
+    drainTimeoutMs: smoke ? 30_000 : 120_000,
+  };
+}
+
+function list(value: string | undefined, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError('an empty list was given');
+  return items;
+}
+
+function nonNegative(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${name}: expected a number ≥ 0, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function positive(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name}: expected a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}

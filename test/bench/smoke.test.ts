@@ -1,0 +1,113 @@
+// CI keeps `npm run bench` working: the smoke bench (seconds, not minutes) runs as its own process
+// against the real PostgreSQL and Redis, and must produce a complete result, report and charts.
+// It asserts shape and cleanup only: timing claims live in the bench's report, never in tests.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { BenchResult } from '../../apps/bench/src/BenchResult.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const LANES = ['none', 'inline', 'await', 'thread', 'queue'];
+
+interface Outputs {
+  json: string;
+  markdown: string;
+  charts: string[];
+}
+
+describe('npm run bench:smoke', () => {
+  let outDir: string;
+  let outputs: Outputs;
+  let result: BenchResult;
+  let stderr = '';
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'tasklane-bench-test-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/bench/src/main.ts', '--smoke', '--out', outDir], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the smoke bench exited with ${code}:\n${stderr.slice(-4000)}`);
+    outputs = JSON.parse(stdout.trim().split('\n').pop()!) as Outputs;
+    result = JSON.parse(await readFile(outputs.json, 'utf8')) as BenchResult;
+  }, 240_000);
+
+  afterAll(async () => {
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('writes its outputs where it was told, not into bench/results', () => {
+    for (const file of [outputs.json, outputs.markdown, ...outputs.charts]) expect(file.startsWith(outDir)).toBe(true);
+  });
+
+  it('measures every lane with numeric throughput and latency percentiles', () => {
+    expect(result.lanes.map((l) => l.lane).sort()).toEqual([...LANES].sort());
+    for (const lane of result.lanes) {
+      expect(lane.throughput.median, lane.lane).toBeGreaterThan(0);
+      for (const p of [lane.p50, lane.p95, lane.p99]) expect(p.median, lane.lane).toBeTypeOf('number');
+      expect(lane.p50.median!).toBeLessThanOrEqual(lane.p99.median!);
+    }
+    for (const lane of result.lanes.filter((l) => l.lane !== 'none')) expect(lane.lagP99.median, `${lane.lane} lag`).toBeTypeOf('number');
+  });
+
+  it('measures the machine limits, the worker drain, the GET probe and a crash round of each kind', () => {
+    expect(Object.values(result.limits.upsertPerSecond)[0]?.median).toBeGreaterThan(0);
+    expect(result.limits.recordWritesPerSecond.median).toBeGreaterThan(0);
+    expect(result.limits.bullmqProcessPerSecond.median).toBeGreaterThan(0);
+    expect(result.workerDrain.runsPerSecond.median).toBeGreaterThan(0);
+    expect(result.getProbe.map((p) => p.lane).sort()).toEqual(['queue', 'thread']);
+    expect(result.crash.map((c) => [c.lane, c.killed])).toEqual([
+      ['inline', 'api'],
+      ['queue', 'worker'],
+    ]);
+    for (const crash of result.crash) expect(crash.completed + crash.lost + crash.unfinished).toBe(crash.accepted);
+    expect(result.targets.length).toBeGreaterThanOrEqual(7);
+    for (const target of result.targets) expect(target.verdict).toMatch(/^(met|missed|not measured)/);
+  });
+
+  it('writes a Markdown report that embeds its SVG charts, which exist', async () => {
+    const report = await readFile(outputs.markdown, 'utf8');
+    expect(report).toContain('## Targets (issue #6)');
+    expect(outputs.charts.map((c) => c.split('/').pop()).sort()).toEqual(['crash.svg', 'get-probe.svg', 'lag.svg', 'latency.svg', 'throughput.svg']);
+    for (const chart of outputs.charts) {
+      expect(report).toContain(chart.slice(outDir.length + 1));
+      expect((await stat(chart)).size).toBeGreaterThan(1000);
+      expect(await readFile(chart, 'utf8')).toMatch(/^<svg /);
+    }
+  });
+
+  it('leaves no scratch database and no Redis keys behind', async () => {
+    expect(result.stack.database).toMatch(/^tasklane_bench_/);
+    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [result.stack.database]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await client.end();
+    }
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const left: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${result.stack.queuePrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        left.push(...keys);
+      } while (cursor !== '0');
+      expect(left).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
