@@ -114,3 +114,16 @@ export async function deleteResources(db: Db, resourceIds: readonly string[]): P
     db.$executeRaw`DELETE FROM resources WHERE id = ANY(${ids}::text[])`,
   ]);
 }
+
+/** Unique resource ids that remember themselves, so a suite can delete what it wrote: `newId(label)`, then `deleteResources(db, ids)`. */
+export function trackedIds(): { ids: string[]; newId: (label: string) => string } {
+  const ids: string[] = [];
+  return {
+    ids,
+    newId(label) {
+      const id = uniqueResourceId(label);
+      ids.push(id);
+      return id;
+    },
+  };
+}

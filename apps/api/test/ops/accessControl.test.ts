@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource, request } from '../../../../test/support/apiClient.ts';
-import { deleteResources, uniqueResourceId } from '../../../../test/support/testDb.ts';
+import { deleteResources, uniqueResourceId, trackedIds } from '../../../../test/support/testDb.ts';
 import { API_OPERATIONS } from '../../src/openapi/apiOperations.ts';
 import { startOpsApp, type OpsApp } from './support/startOpsApp.ts';
 
@@ -20,12 +20,7 @@ function examplePath(operation: (typeof API_OPERATIONS)[number]): string {
 
 describe('access control with tokens configured', () => {
   let app: OpsApp;
-  const ids: string[] = [];
-  const newId = (label: string) => {
-    const id = uniqueResourceId(label);
-    ids.push(id);
-    return id;
-  };
+  const { ids, newId } = trackedIds();
 
   beforeAll(async () => {
     app = await startOpsApp({ auth: { writeTokens: [WRITER, OTHER_WRITER], readTokens: [READER], readsRequireAuth: false } });

@@ -5,7 +5,7 @@ import { createDb } from '@tasklane/db';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource, request } from '../../../../test/support/apiClient.ts';
-import { deleteResources, uniqueResourceId } from '../../../../test/support/testDb.ts';
+import { deleteResources, uniqueResourceId, trackedIds } from '../../../../test/support/testDb.ts';
 import { listen } from '../../src/listen.ts';
 import { closedPort, startOpsApp, type OpsApp } from './support/startOpsApp.ts';
 
@@ -91,12 +91,7 @@ describe.each([
   ['in Redis', true],
 ])('per-client write rate limit, counted %s', (_label, inRedis) => {
   let app: OpsApp;
-  const ids: string[] = [];
-  const newId = (label: string) => {
-    const id = uniqueResourceId(label);
-    ids.push(id);
-    return id;
-  };
+  const { ids, newId } = trackedIds();
 
   beforeAll(async () => {
     app = await startOpsApp({ auth: { writeTokens: [WRITER, OTHER_WRITER] }, writeLimit: { writesPerMinute: 3, inRedis } });

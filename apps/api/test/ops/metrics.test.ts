@@ -5,7 +5,7 @@ import { transformInfoJson } from '@tasklane/etl';
 import { createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns } from '@tasklane/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource, request } from '../../../../test/support/apiClient.ts';
-import { deleteResources, readRuns, uniqueResourceId } from '../../../../test/support/testDb.ts';
+import { deleteResources, readRuns, uniqueResourceId, trackedIds } from '../../../../test/support/testDb.ts';
 import { waitFor } from '../../../../test/support/waitFor.ts';
 import { createInProcessExecutor } from '../../src/lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from '../../src/lanes/createInProcessLane.ts';
@@ -16,12 +16,7 @@ const HTTP = 'tasklane_http_request_duration_seconds_count';
 
 describe('GET /metrics', () => {
   let app: OpsApp;
-  const ids: string[] = [];
-  const newId = (label: string) => {
-    const id = uniqueResourceId(label);
-    ids.push(id);
-    return id;
-  };
+  const { ids, newId } = trackedIds();
   const scrape = async () => {
     const response = await request(app.baseUrl, 'GET', '/metrics');
     expect(response.status).toBe(200);
