@@ -3,11 +3,12 @@
 // suites' processes change this suite's runs), a BullMQ prefix of its own, and the API and worker
 // processes it starts, all stopped and cleaned up by `close()`.
 import { findEtlRun, type Db, type EtlRunView } from '@tasklane/db';
-import { createRedisConnection } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { essence, type RecordEssence } from './expectedRecords.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from './migratedScratchDatabase.ts';
-import { spawnApi, spawnWorker, type SpawnedService } from './spawnService.ts';
+import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService } from './spawnService.ts';
 import { readContextRecords } from './testDb.ts';
 import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from './testQueue.ts';
 import { waitFor } from './waitFor.ts';
@@ -21,38 +22,71 @@ export type SpawnedApi = SpawnedService & { url: string; instanceId: string };
 export interface E2eSuite {
   /** A client on the suite's database. */
   db: Db;
-  /** The suite's BullMQ prefix (`{t-<random>}`). */
+  /** The suite database's URL. */
+  databaseUrl: string;
+  /** The suite's BullMQ prefix (`{t-<random>}` unless given). */
   prefix: string;
-  /** The environment every process gets: database, Redis, queue prefix, test mode. */
+  /** The Redis every process of the suite uses. */
+  redisUrl: string;
+  /** The environment every process gets: database, Redis, queue prefix, test mode, plus the suite's own. */
   env: Readonly<Record<string, string>>;
   /** Starts an API process with the suite's environment plus `env`. */
   startApi(env?: Record<string, string>): Promise<SpawnedApi>;
-  /** Starts a worker process with the suite's environment plus `env`. */
+  /** Starts a worker process with the suite's environment plus `env` (health port 0: never contended). */
   startWorker(env?: Record<string, string>): Promise<SpawnedService>;
   /** SIGKILLs a process the suite started and waits for it to be gone. */
   kill(service: SpawnedService): Promise<Exit>;
-  /** Stops every process still running (SIGTERM, then SIGKILL), deletes the prefix's keys, drops the database. */
+  /** The `etl-run` queue under the suite's prefix, to inspect jobs (created on first use; needs Redis up). */
+  queue(): Queue;
+  /**
+   * Every process's error-level (pino ≥ 50) lines printed after it was ready, as text (start-up
+   * notices, such as the API's warning that access control is off, are not faults).
+   */
+  errorLines(): string[];
+  /** The last lines of every process, for failure messages. */
+  output(maxLines?: number): string;
+  /** Stops every process (SIGTERM, then SIGKILL), deletes the prefix's keys when Redis answers, drops the database. */
   close(): Promise<void>;
+}
+
+/** Options of {@link createE2eSuite}. */
+export interface E2eSuiteOptions {
+  /** The Redis of every process. @defaultValue the shared test Redis */
+  redisUrl?: string;
+  /** The BullMQ prefix. @defaultValue a fresh `{t-<random>}` */
+  prefix?: string;
+  /** Extra environment for every process. @defaultValue none */
+  env?: Record<string, string>;
+  /** Connections of the suite's own database client. @defaultValue the scratch database's default */
+  poolSize?: number;
 }
 
 /**
  * Creates a suite's database and prefix. Processes log at `info` (their ready lines are info lines).
  * @param label - names the scratch database (`tasklane_<label>_<random>`)
  */
-export async function createE2eSuite(label: string): Promise<E2eSuite> {
-  const scratch: MigratedScratchDatabase = await createMigratedScratchDatabase(label);
-  const prefix = uniqueQueuePrefix();
+export async function createE2eSuite(label: string, options: E2eSuiteOptions = {}): Promise<E2eSuite> {
+  const scratch: MigratedScratchDatabase = await createMigratedScratchDatabase(
+    label,
+    options.poolSize === undefined ? {} : { poolSize: options.poolSize },
+  );
+  const prefix = options.prefix ?? uniqueQueuePrefix();
+  const redisUrl = options.redisUrl ?? testRedisUrl();
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DATABASE_URL: scratch.url,
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
+    ...options.env,
   };
   const started: SpawnedService[] = [];
+  let inspector: { queue: Queue; connection: Redis } | undefined;
   return {
     db: scratch.db,
+    databaseUrl: scratch.url,
     prefix,
+    redisUrl,
     env,
     async startApi(extra = {}) {
       const api = await spawnApi({ ...env, ...extra });
@@ -62,7 +96,7 @@ export async function createE2eSuite(label: string): Promise<E2eSuite> {
       return Object.assign(api, { instanceId });
     },
     async startWorker(extra = {}) {
-      const worker = await spawnWorker({ ...env, ...extra });
+      const worker = await spawnWorker({ ...env, WORKER_HTTP_PORT: '0', ...extra });
       started.push(worker);
       return worker;
     },
@@ -71,13 +105,43 @@ export async function createE2eSuite(label: string): Promise<E2eSuite> {
       process.kill(service.pid, 'SIGKILL');
       return service.exited;
     },
+    queue() {
+      if (!inspector) {
+        // The worker role queues commands until connected instead of refusing them.
+        const connection = createRedisConnection(redisUrl, 'worker');
+        connection.on('error', () => {});
+        inspector = { connection, queue: new Queue(QUEUE_NAMES.etlRun, { connection, prefix }) };
+        inspector.queue.on('error', () => {});
+      }
+      return inspector.queue;
+    },
+    errorLines() {
+      return started.flatMap((service) =>
+        service.lines
+          .slice(service.lines.indexOf(service.readyLine) + 1)
+          .filter(isErrorLine)
+          .map((line) => `${service.name} ${service.pid}: ${line.text}`),
+      );
+    },
+    output(maxLines = 25) {
+      return started.map((service) => `--- ${service.name} ${service.pid} ---\n${service.output(maxLines)}`).join('\n');
+    },
     async close() {
       try {
         await Promise.all(started.map((service) => service.stop(5000)));
-        // The worker role queues commands until connected; a producer connection would refuse them.
-        const redis: Redis = createRedisConnection(testRedisUrl(), 'worker');
+        if (inspector) {
+          await inspector.queue.close().catch(() => {});
+          inspector.connection.disconnect();
+        }
+        // Connected explicitly (a producer connection would refuse commands sent before it is ready),
+        // and giving up at once when Redis is gone: a private Redis already stopped holds nothing to clean.
+        const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
+        redis.on('error', () => {});
         try {
+          await redis.connect();
           await deleteKeysWithPrefix(redis, prefix);
+        } catch {
+          // Redis unreachable: see above.
         } finally {
           redis.disconnect();
         }
@@ -86,6 +150,11 @@ export async function createE2eSuite(label: string): Promise<E2eSuite> {
       }
     },
   };
+}
+
+/** True for a pino line at level error or fatal. */
+export function isErrorLine(line: ServiceLine): boolean {
+  return typeof line.level === 'number' && line.level >= 50;
 }
 
 /**

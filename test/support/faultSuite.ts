@@ -4,51 +4,20 @@
 // act on this suite's runs and contend for its lock), a BullMQ prefix of its own (`{f-<random>}`),
 // the Redis it was given (the shared one, or a private one the suite stops and restarts), and the
 // API and worker processes it starts. `close()` stops and removes all of it.
-import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
 import type { Db } from '@tasklane/db';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { createMigratedScratchDatabase } from './migratedScratchDatabase.ts';
-import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService } from './spawnService.ts';
+import { createE2eSuite, type E2eSuite, type SpawnedApi } from './e2eSuite.ts';
+import type { SpawnedService } from './spawnService.ts';
 import { randomSuffix, type StoredRun } from './testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl } from './testQueue.ts';
 import { waitFor } from './waitFor.ts';
 
-/** How a process ended. */
-export type Exit = { code: number | null; signal: NodeJS.Signals | null };
+export type { Exit } from './e2eSuite.ts';
+export { isErrorLine } from './e2eSuite.ts';
+
+/** A fault suite is an end-to-end suite with a `{f-…}` prefix, the queue lane by default, and optionally a private Redis. */
+export type FaultSuite = E2eSuite;
 
 /** An API process with its base URL. */
-export type FaultApi = SpawnedService & { url: string };
-
-export interface FaultSuite {
-  /** A client on the suite's own database. */
-  db: Db;
-  /** The suite database's URL. */
-  databaseUrl: string;
-  /** The suite's BullMQ prefix, `{f-<random>}`. */
-  prefix: string;
-  /** The Redis every process of the suite uses. */
-  redisUrl: string;
-  /** The environment every process gets: database, Redis, queue prefix, queue lane. */
-  env: Readonly<Record<string, string>>;
-  /** Starts an API process with the suite's environment plus `env`. */
-  startApi(env?: Record<string, string>): Promise<FaultApi>;
-  /** Starts a worker process with the suite's environment plus `env`. */
-  startWorker(env?: Record<string, string>): Promise<SpawnedService>;
-  /** SIGKILLs a process the suite started and waits until it is gone. */
-  kill(service: SpawnedService): Promise<Exit>;
-  /** The `etl-run` queue under the suite's prefix, to inspect jobs (created on first use; needs Redis up). */
-  queue(): Queue;
-  /**
-   * Every process's error-level (pino ≥ 50) lines printed after it was ready, as text (start-up
-   * notices, such as the API's warning that access control is off, are not faults).
-   */
-  errorLines(): string[];
-  /** The last lines of every process, for failure messages. */
-  output(maxLines?: number): string;
-  /** Stops every process (SIGTERM, then SIGKILL), deletes the prefix's keys when Redis answers, drops the database. */
-  close(): Promise<void>;
-}
+export type FaultApi = SpawnedApi;
 
 /**
  * A BullMQ prefix no other suite uses: `{f-<random>}` (a Redis Cluster hash tag, as `QUEUE_PREFIX`
@@ -60,88 +29,16 @@ export function uniqueFaultPrefix(): string {
 
 /**
  * Creates a suite's database and prefix.
- * @param label - names the scratch database (`tasklane_<label>_<random>`)
+ * @param label - names the scratch database (`tasklane_f_<label>_<random>`)
  * @param options.redisUrl - the Redis of every process. @defaultValue the shared test Redis
  */
 export async function createFaultSuite(label: string, options: { redisUrl?: string } = {}): Promise<FaultSuite> {
-  const scratch = await createMigratedScratchDatabase(`f_${label}`, { poolSize: 8 });
-  const prefix = uniqueFaultPrefix();
-  const redisUrl = options.redisUrl ?? testRedisUrl();
-  const env = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: scratch.url,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    ETL_LANE: 'queue',
-  };
-  const started: SpawnedService[] = [];
-  let inspector: { queue: Queue; connection: Redis } | undefined;
-
-  return {
-    db: scratch.db,
-    databaseUrl: scratch.url,
-    prefix,
-    redisUrl,
-    env,
-    async startApi(extra = {}) {
-      const api = await spawnApi({ ...env, ...extra });
-      started.push(api);
-      return api;
-    },
-    async startWorker(extra = {}) {
-      // Port 0: several workers of one suite never contend for a fixed health/metrics port.
-      const worker = await spawnWorker({ ...env, WORKER_HTTP_PORT: '0', ...extra });
-      started.push(worker);
-      return worker;
-    },
-    async kill(service) {
-      if (!started.includes(service)) throw new Error(`${service.name} (pid ${service.pid}) was not started by this suite`);
-      process.kill(service.pid, 'SIGKILL');
-      return service.exited;
-    },
-    queue() {
-      if (!inspector) {
-        // The worker role queues commands until connected instead of refusing them.
-        const connection = createRedisConnection(redisUrl, 'worker');
-        connection.on('error', () => {});
-        inspector = { connection, queue: new Queue(QUEUE_NAMES.etlRun, { connection, prefix }) };
-        inspector.queue.on('error', () => {});
-      }
-      return inspector.queue;
-    },
-    errorLines() {
-      return started.flatMap((service) =>
-        service.lines
-          .slice(service.lines.indexOf(service.readyLine) + 1)
-          .filter(isErrorLine)
-          .map((line) => `${service.name} ${service.pid}: ${line.text}`),
-      );
-    },
-    output(maxLines = 25) {
-      return started.map((service) => `--- ${service.name} ${service.pid} ---\n${service.output(maxLines)}`).join('\n');
-    },
-    async close() {
-      await Promise.all(started.map((service) => service.stop(5000)));
-      if (inspector) {
-        await inspector.queue.close().catch(() => {});
-        inspector.connection.disconnect();
-      }
-      // Connected explicitly (a producer connection would refuse commands sent before it is ready),
-      // and giving up at once when Redis is gone: a private Redis already stopped holds nothing to clean.
-      const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
-      redis.on('error', () => {});
-      try {
-        await redis.connect();
-        await deleteKeysWithPrefix(redis, prefix);
-      } catch {
-        // Redis unreachable: see above.
-      } finally {
-        redis.disconnect();
-      }
-      await scratch.drop();
-    },
-  };
+  return createE2eSuite(`f_${label}`, {
+    prefix: uniqueFaultPrefix(),
+    env: { ETL_LANE: 'queue' },
+    poolSize: 8,
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+  });
 }
 
 /** True while the process runs (signal 0 probes without signalling). */
@@ -152,11 +49,6 @@ export function isAlive(service: SpawnedService): boolean {
   } catch {
     return false;
   }
-}
-
-/** True for a pino line at level error or fatal. */
-export function isErrorLine(line: ServiceLine): boolean {
-  return typeof line.level === 'number' && line.level >= 50;
 }
 
 /** A run of the suite's database with the resource it belongs to. */

@@ -8,16 +8,11 @@ export interface ApiInstanceIdentity {
   pid: number;
 }
 
-/** Records a starting API process (heartbeat now). */
+/** Records an API process as alive now: registers it on the first call, refreshes its heartbeat after. */
 export async function registerApiInstance(db: Db, instance: ApiInstanceIdentity): Promise<void> {
   await db.$executeRaw`
     INSERT INTO api_instances (id, hostname, pid) VALUES (${instance.id}, ${instance.hostname}, ${instance.pid})
     ON CONFLICT (id) DO UPDATE SET heartbeat_at = CURRENT_TIMESTAMP, stopped_at = NULL`;
-}
-
-/** Proves an API process is alive; call it every heartbeat interval. */
-export async function beatApiInstance(db: Db, id: string): Promise<void> {
-  await db.$executeRaw`UPDATE api_instances SET heartbeat_at = CURRENT_TIMESTAMP WHERE id = ${id}`;
 }
 
 /** Records that an API process stopped on purpose (its unfinished runs may be reaped at once). */

@@ -14,7 +14,7 @@ export type { CommitOutcome, ContextRecordInput } from './commitRunRecords.ts';
 export { recordRunFailure } from './recordRunFailure.ts';
 export type { EtlRunView, ResourceRow } from './views.ts';
 export { migrateDeploy, ensureDatabase } from './migrate/index.ts';
-export { registerApiInstance, beatApiInstance, markApiInstanceStopped, reapOrphanedRuns, abandonRuns, failOrphanedOwnRuns } from './apiInstances.ts';
+export { registerApiInstance, markApiInstanceStopped, reapOrphanedRuns, abandonRuns, failOrphanedOwnRuns } from './apiInstances.ts';
 export type { ApiInstanceIdentity, LostRunRecovery } from './apiInstances.ts';
 export { listEtlRuns } from './listEtlRuns.ts';
 export type { RunCursor } from './listEtlRuns.ts';
