@@ -24,3 +24,5 @@ export { withOutboxRelayLock, countStrandedRuns } from './withOutboxRelayLock.ts
 export type { StrandedRun } from './withOutboxRelayLock.ts';
 export { retryFailedRun } from './retryFailedRun.ts';
 export { isDatabaseUnavailable } from './isDatabaseUnavailable.ts';
+export { acquireLeaderLease, releaseLeaderLease } from './leaderLease.ts';
+export type { AcquireLeaderLeaseOptions, LeaderLeaseClaim } from './leaderLease.ts';
