@@ -12,9 +12,11 @@
 # → build (sources, Prisma client, prune dev dependencies) → runtime (non-root, NODE_ENV=production).
 # Health checks live in docker-compose.yml, not here.
 
-FROM node:20-bookworm-slim AS base
-# The npm of package.json "packageManager": npm 11 honours package.json "allowScripts", which keeps
-# Prisma's engine download out of the install (npm 10, bundled with Node 20, would run it).
+# Node 24 LTS, as package.json "engines" requires (issue #10).
+FROM node:24-bookworm-slim AS base
+# Exactly the npm of package.json "packageManager", whichever npm the image bundles: npm 11 honours
+# package.json "allowScripts", which keeps Prisma's engine download out of the install (npm 10 would
+# run it).
 ARG NPM_VERSION=11.19.1
 RUN npm install --global "npm@${NPM_VERSION}" && npm cache clean --force
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \

@@ -25,6 +25,7 @@ interface PackageJson {
   workspaces?: string[];
   packageManager?: string;
   bin?: string | Record<string, string>;
+  engines?: { node?: string };
 }
 
 interface ComposeService {
@@ -142,6 +143,16 @@ describe('Dockerfile', () => {
     const copied = new Set(stage!.instructions.filter((i) => i.keyword === 'COPY').flatMap((i) => copySources(i.args)));
     const required = ['package.json', 'package-lock.json', ...workspaces.map((w) => `${w.dir}/package.json`)];
     expect(required.filter((path) => !copied.has(path))).toEqual([]);
+  });
+
+  it('builds on the official Node image of the major that package.json "engines", scripts/useNode24.sh and .ci/run use', () => {
+    const baseImage = dockerfile.stages[0]?.instructions.find((i) => i.keyword === 'FROM')?.args;
+    const imageMajor = /^node:(\d+)-/.exec(baseImage ?? '')?.[1];
+    const enginesMajor = /^>=\s*(\d+)$/.exec(rootPackage.engines?.node ?? '')?.[1];
+    const scriptMajor = /^readonly NODE24_VERSION=(\d+)\./m.exec(read('scripts/useNode24.sh'))?.[1];
+    const ciMajor = /"\$node_version" != v(\d+)\.\*/.exec(read('.ci/run'))?.[1];
+    expect(imageMajor, `FROM ${baseImage}`).toBeDefined();
+    expect({ engines: enginesMajor, useNode24: scriptMajor, ci: ciMajor }).toEqual({ engines: imageMajor, useNode24: imageMajor, ci: imageMajor });
   });
 
   it('installs the npm of package.json "packageManager"', () => {
