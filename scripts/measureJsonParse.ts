@@ -11,6 +11,9 @@
 //                     member outside strings) against members the reviver sees; on a mismatch the
 //                     text is parsed again by lossless-json, which accepts equal duplicates and refuses
 //                     different ones (the API's 400), so the rare path keeps today's exact behaviour
+//   scan + native     no reviver on the common path: one scan counts members and looks for unsafe
+//                     numbers; plain JSON.parse, members counted in the tree; the reviver path only
+//                     for a body with an unsafe number, lossless-json only for a repeated key
 // and stringify: lossless-json's stringify of the exact tree, JSON.stringify of a tree whose unsafe
 // numbers are `JSON.rawJSON(source)`.
 import { createRequire } from 'node:module';
@@ -61,6 +64,60 @@ function parseExactNative(text: string): unknown {
   return seen - 1 === countMembers(text) ? value : parseJsonExact(text);
 }
 
+/**
+ * One scan of the text (strings skipped): members (one ':' each) and whether any number token is
+ * unsafe as a double. Integers of at most 15 digits are safe without looking further.
+ */
+function scanText(text: string): { members: number; unsafeNumber: boolean } {
+  let members = 0;
+  let unsafeNumber = false;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x3a) members++;
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      let plain = true; // digits only (after an optional '-')
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (d >= 0x30 && d <= 0x39) continue;
+        if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) plain = false;
+        else break;
+      }
+      if (!unsafeNumber && !(plain && j - i <= 15) && !isSafeNumber(text.slice(i, j))) unsafeNumber = true;
+      i = j - 1;
+    }
+  }
+  return { members, unsafeNumber };
+}
+
+function countTreeMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let members = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) members += countTreeMembers(item);
+    return members;
+  }
+  for (const key in value) members += 1 + countTreeMembers((value as Record<string, unknown>)[key]);
+  return members;
+}
+
+/**
+ * No reviver on the common path: plain JSON.parse when the scan finds no unsafe number and the tree
+ * has as many members as the text (no duplicate key); the reviver path when a number is unsafe;
+ * lossless-json when a key repeats.
+ */
+function parseExactScanned(text: string): unknown {
+  const { members, unsafeNumber } = scanText(text);
+  if (unsafeNumber) return parseExactNative(text);
+  const value: unknown = JSON.parse(text);
+  return countTreeMembers(value) === members ? value : parseJsonExact(text);
+}
+
 /** Same tree, exact numbers compared by their text (LosslessNumber) or value. */
 function sameTree(a: unknown, b: unknown): boolean {
   if (a instanceof LosslessNumber || b instanceof LosslessNumber) return a instanceof LosslessNumber && b instanceof LosslessNumber && a.value === b.value;
@@ -86,7 +143,10 @@ const texts = definitions.flatMap((d) => d.examples).map((info) => JSON.stringif
 const totalBytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0);
 
 // Agreement first: the native variants must build exactly the tree lossless-json builds.
-const disagreements = texts.filter((t) => !sameTree(parseJsonExact(t), parseExactNative(t)) || !sameTree(parseJsonExact(t), parseWithReviver(t, exactNumberReviver))).length;
+const disagreements = texts.filter(
+  (t) => !sameTree(parseJsonExact(t), parseExactNative(t)) || !sameTree(parseJsonExact(t), parseWithReviver(t, exactNumberReviver)) || !sameTree(parseJsonExact(t), parseExactScanned(t)),
+).length;
+const unsafeBodies = texts.filter((t) => scanText(t).unsafeNumber).length;
 const edgeCases = [
   '{"a":1,"a":2}',
   '{"a":1,"a":1}',
@@ -96,7 +156,7 @@ const edgeCases = [
   '{"n":12345678901234567890,"f":1e400,"p":0.10000000000000000001,"z":-0,"__proto__":{"x":1}}',
   '[1,{"k":[2,{"k":3}]}]',
 ];
-const edgeRows = edgeCases.map((text) => ({ text, lossless: outcome(parseJsonExact, text), native: outcome(parseExactNative, text) }));
+const edgeRows = edgeCases.map((text) => ({ text, lossless: outcome(parseJsonExact, text), native: outcome(parseExactNative, text), scanned: outcome(parseExactScanned, text) }));
 
 interface Figure {
   name: string;
@@ -130,19 +190,21 @@ const figures = [
   measure('parse: native JSON.parse', (t) => JSON.parse(t)),
   measure('parse: native + context.source', (t) => parseWithReviver(t, exactNumberReviver)),
   measure('parse: native + context.source + duplicate check', parseExactNative),
+  measure('parse: scan + native, reviver or lossless only when needed', parseExactScanned),
   measure('scan: countMembers alone', countMembers),
+  measure('scan: scanText alone', scanText),
   measure('stringify: lossless (stringifyJsonExact)', () => stringifyJsonExact(exactTrees[i++ % exactTrees.length])),
   measure('stringify: JSON.stringify with JSON.rawJSON', () => JSON.stringify(rawTrees[i++ % rawTrees.length])),
 ];
 
 const kb = totalBytes / texts.length / 1024;
 console.log(`Node ${process.version}, V8 ${process.versions.v8}; ${texts.length} bodies {"info": example} of @octokit/webhooks-examples, mean ${kb.toFixed(1)} KiB, ${(totalBytes / 1024).toFixed(0)} KiB in all`);
-console.log(`native trees that differ from lossless-json's: ${disagreements} of ${texts.length}`);
+console.log(`native trees that differ from lossless-json's: ${disagreements} of ${texts.length}; bodies with a number unsafe as a double: ${unsafeBodies}`);
 console.log('\n| variant | CPU µs / body | wall µs / body | CPU µs / KiB | × lossless |\n| --- | ---: | ---: | ---: | ---: |');
 const base = figures[0]!.cpuUsPerDoc;
 for (const f of figures) {
-  const ref = f.name.startsWith('stringify') ? figures[5]!.cpuUsPerDoc : base;
+  const ref = f.name.startsWith('stringify') ? figures[7]!.cpuUsPerDoc : base;
   console.log(`| ${f.name} | ${f.cpuUsPerDoc.toFixed(1)} | ${f.wallUsPerDoc.toFixed(1)} | ${(f.cpuUsPerDoc / kb).toFixed(1)} | ${(f.cpuUsPerDoc / ref).toFixed(3)} |`);
 }
-console.log('\n| input | lossless | native + source + duplicate check |\n| --- | --- | --- |');
-for (const row of edgeRows) console.log(`| \`${row.text}\` | ${row.lossless} | ${row.native} |`);
+console.log('\n| input | lossless | native + source + duplicate check | scan + native |\n| --- | --- | --- | --- |');
+for (const row of edgeRows) console.log(`| \`${row.text}\` | ${row.lossless} | ${row.native} | ${row.scanned} |`);
