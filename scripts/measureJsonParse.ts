@@ -164,38 +164,42 @@ interface Figure {
   wallUsPerDoc: number;
 }
 
-/** Median over rounds of CPU µs (user+system, all threads) and wall µs per document. */
-function measure(name: string, run: (text: string) => unknown, rounds = 15): Figure {
-  for (let r = 0; r < 3; r++) for (const t of texts) run(t);
-  const cpu: number[] = [];
-  const wall: number[] = [];
+/**
+ * Median over rounds of CPU µs (user+system, all threads) and wall µs per body. The variants take
+ * turns within each round, so a change in the machine's load hits them all alike.
+ */
+function measureAll(variants: readonly (readonly [string, (text: string) => unknown])[], rounds = 25): Figure[] {
+  for (let r = 0; r < 3; r++) for (const [, run] of variants) for (const t of texts) run(t);
+  const samples = variants.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
   for (let r = 0; r < rounds; r++) {
-    const c0 = process.cpuUsage();
-    const w0 = performance.now();
-    for (const t of texts) run(t);
-    const w1 = performance.now();
-    const c1 = process.cpuUsage(c0);
-    cpu.push((c1.user + c1.system) / texts.length);
-    wall.push(((w1 - w0) * 1000) / texts.length);
+    variants.forEach(([, run], v) => {
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      for (const t of texts) run(t);
+      const w1 = performance.now();
+      const c1 = process.cpuUsage(c0);
+      samples[v]!.cpu.push((c1.user + c1.system) / texts.length);
+      samples[v]!.wall.push(((w1 - w0) * 1000) / texts.length);
+    });
   }
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { name, cpuUsPerDoc: median(cpu), wallUsPerDoc: median(wall) };
+  return variants.map(([name], v) => ({ name, cpuUsPerDoc: median(samples[v]!.cpu), wallUsPerDoc: median(samples[v]!.wall) }));
 }
 
 const exactTrees = texts.map((t) => parseJsonExact(t));
 const rawTrees = texts.map((t) => parseWithReviver(t, (_k, v, ctx) => (typeof v === 'number' && ctx.source !== undefined && !isSafeNumber(ctx.source) ? rawJSON(ctx.source) : v)));
 let i = 0;
-const figures = [
-  measure('parse: lossless (parseJsonExact)', parseJsonExact),
-  measure('parse: native JSON.parse', (t) => JSON.parse(t)),
-  measure('parse: native + context.source', (t) => parseWithReviver(t, exactNumberReviver)),
-  measure('parse: native + context.source + duplicate check', parseExactNative),
-  measure('parse: scan + native, reviver or lossless only when needed', parseExactScanned),
-  measure('scan: countMembers alone', countMembers),
-  measure('scan: scanText alone', scanText),
-  measure('stringify: lossless (stringifyJsonExact)', () => stringifyJsonExact(exactTrees[i++ % exactTrees.length])),
-  measure('stringify: JSON.stringify with JSON.rawJSON', () => JSON.stringify(rawTrees[i++ % rawTrees.length])),
-];
+const figures = measureAll([
+  ['parse: lossless (parseJsonExact)', parseJsonExact],
+  ['parse: native JSON.parse', (t) => JSON.parse(t)],
+  ['parse: native + context.source', (t) => parseWithReviver(t, exactNumberReviver)],
+  ['parse: native + context.source + duplicate check', parseExactNative],
+  ['parse: scan + native, reviver or lossless only when needed', parseExactScanned],
+  ['scan: countMembers alone', countMembers],
+  ['scan: scanText alone', scanText],
+  ['stringify: lossless (stringifyJsonExact)', () => stringifyJsonExact(exactTrees[i++ % exactTrees.length])],
+  ['stringify: JSON.stringify with JSON.rawJSON', () => JSON.stringify(rawTrees[i++ % rawTrees.length])],
+]);
 
 const kb = totalBytes / texts.length / 1024;
 console.log(`Node ${process.version}, V8 ${process.versions.v8}; ${texts.length} bodies {"info": example} of @octokit/webhooks-examples, mean ${kb.toFixed(1)} KiB, ${(totalBytes / 1024).toFixed(0)} KiB in all`);
