@@ -34,23 +34,22 @@ const closers: { name: string; close: () => Promise<unknown> }[] = [];
 const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
 closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
-redis.on('error', createErrorLog(logger, { source: 'redis producer connection' }));
+// BullMQ re-emits the connection's errors on the queue: one rate-limited log serves both, so each
+// distinct message is logged at most once per 10 s.
+const logRedisError = createErrorLog(logger, { source: 'redis producer' });
+redis.on('error', logRedisError);
 closers.push({ name: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) });
 const queues = createQueues(redis, {
   prefix: config.queue.prefix,
   jobs: config.queue,
-  onError: createErrorLog(logger, { source: 'queue etl-run' }),
+  onError: logRedisError,
 });
 closers.push({ name: 'queues', close: () => queues.close() });
 
 /** Publishes recovered runs (reaped or abandoned to the queue lane); the outbox relay retries what fails here. */
 async function requeue(runIds: readonly string[]): Promise<void> {
   try {
-    await enqueueEtlRuns(
-      queues,
-      runIds.map((runId) => ({ runId })),
-      { timeoutMs: config.redis.enqueueTimeoutMs },
-    );
+    await enqueueEtlRuns(queues, runIds.map((runId) => ({ runId })), { timeoutMs: config.redis.enqueueTimeoutMs });
     await markRunsPublished(db, runIds);
   } catch (err) {
     logger.warn({ runIds, err: (err as Error).message }, 'could not publish recovered runs; they stay queued for the outbox relay');

@@ -118,12 +118,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       report.pages += 1;
       if (page.runs.length === 0) return true;
       // Redis first, then the conditional UPDATE: see the TSDoc above for why this order.
-      const missing = await findMissingEtlRunJobs(
-        queues,
-        page.runs.map((run) => run.id),
-        { timeoutMs: options.redisTimeoutMs },
-      );
-      report.vanished.push(...(await unpublishVanishedRuns(db, missing)));
+      const missing = await findMissingEtlRunJobs(queues, page.runs.map((run) => run.id), { timeoutMs: options.redisTimeoutMs });
+      const vanished = await unpublishVanishedRuns(db, missing);
+      if (vanished.length > 0) {
+        // Logged now: should this pass fail before publishing them, the next one does, silently.
+        logger.warn({ vanished }, `outbox relay: the jobs of ${vanished.length} unfinished run(s) vanished from Redis; publishing them again`);
+        report.vanished.push(...vanished);
+      }
       if (page.runs.length < options.batchSize) return true;
       after = page.next;
     }
@@ -141,10 +142,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         page.runs.map((run) => ({ runId: run.id, ...(run.requestId ? { requestId: run.requestId } : {}) })),
         { timeoutMs: options.redisTimeoutMs },
       );
-      await markRunsPublished(
-        db,
-        page.runs.map((run) => run.id),
-      );
+      await markRunsPublished(db, page.runs.map((run) => run.id));
       report.published += page.runs.length;
       if (page.runs.length < options.batchSize) return;
       after = page.next;
@@ -157,12 +155,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!(await holdLease())) return report;
     report.leader = true;
     if (await findVanished(report)) await publish(report);
-    if (report.vanished.length > 0) {
-      logger.warn(
-        { vanished: report.vanished },
-        `outbox relay: the jobs of ${report.vanished.length} unfinished run(s) vanished from Redis; published them again`,
-      );
-    }
     if (report.published > 0) logger.info({ published: report.published }, `outbox relay published ${report.published} run(s)`);
     logger.debug({ ...report, vanished: report.vanished.length, ms: Math.round(performance.now() - started) }, 'outbox relay pass');
     return report;
