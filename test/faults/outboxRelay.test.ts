@@ -37,6 +37,7 @@ describe('the outbox relay under load, with Redis up', () => {
       // A relay that is active during the load: it looks every 100 ms at runs older than 200 ms.
       // Completed jobs are kept (the producer sets that per job), so every job can be inspected after.
       suite.startApi({
+        LOG_LEVEL: 'debug', // the relay logs each pass at debug
         OUTBOX_RELAY_INTERVAL_MS: '100',
         OUTBOX_RELAY_AFTER_MS: '200',
         OUTBOX_RELAY_VANISHED_AFTER_MS: '1000',
@@ -53,6 +54,7 @@ describe('the outbox relay under load, with Redis up', () => {
 
   it(`${PUTS} queue-lane PUTs: every run executes exactly once, its one job never replaced, and the relay republishes nothing`, async () => {
     const ids = Array.from({ length: PUTS }, (_, i) => uniqueResourceId(`load${i}`));
+    const loadStarted = Date.now();
     const runIds: string[] = [];
     let next = 0;
     await Promise.all(
@@ -68,6 +70,7 @@ describe('the outbox relay under load, with Redis up', () => {
     );
 
     const runs = await waitForAllRunsFinished(suite.db, PUTS, { timeoutMs: 150_000, describe: () => suite.output() });
+    const loadEnded = Date.now();
     expect(runs.filter((run) => run.status !== 'succeeded' || run.attempts !== 1).map((run) => [run.id, run.status, run.attempts])).toEqual([]);
 
     // Executions counted per run, from the worker's own log: one line per processor call.
@@ -82,7 +85,11 @@ describe('the outbox relay under load, with Redis up', () => {
     expect(jobs.filter((job) => job.attemptsStarted !== 1 || job.finishedOn === undefined).map((job) => [job.id, job.attemptsStarted])).toEqual([]);
     expect(jobs.filter((job) => (job.returnvalue as { outcome?: string })?.outcome !== 'succeeded').map((job) => [job.id, job.returnvalue])).toEqual([]);
 
-    // The relay ran during the load and found nothing to republish.
+    // The relay ran during the load (passes as its leader) and found nothing to republish.
+    const passes = api.lines.filter(
+      (line) => line.msg === 'outbox relay pass' && line.leader === true && (line.time as number) > loadStarted && (line.time as number) < loadEnded,
+    );
+    expect(passes.length).toBeGreaterThanOrEqual(10);
     expect(api.lines.filter((line) => Array.isArray(line.vanished) || Array.isArray(line.replaced)).map((line) => line.text)).toEqual([]);
     expect(suite.errorLines()).toEqual([]);
   }, 240_000);
