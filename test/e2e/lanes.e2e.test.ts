@@ -152,7 +152,7 @@ describe('ETL lanes, with the API and the worker as separate processes', () => {
     const app = createApp({
       db: suite.db,
       logger,
-      defaultLane: createQueueLane({ queues, enqueueTimeoutMs: 1000, logger }),
+      defaultLane: createQueueLane({ db: suite.db, queues, enqueueTimeoutMs: 1000, logger }),
       otherLanes: [inProcess('inline'), inProcess('await'), inProcess('thread'), createNoneLane()],
       allowedLanes: ['queue', 'inline'],
       http: { bodyLimitBytes: 1024 * 1024, publicUrl: undefined },

@@ -31,6 +31,8 @@ describe('a Redis outage while PUTs arrive', () => {
       suite.startApi({
         OUTBOX_RELAY_INTERVAL_MS: '300',
         OUTBOX_RELAY_AFTER_MS: '1000',
+        // Checks for vanished jobs early: the runs whose jobs the restart lost had finished, so none is republished.
+        OUTBOX_RELAY_VANISHED_AFTER_MS: '1000',
         REDIS_CONNECT_TIMEOUT_MS: '500',
         ENQUEUE_TIMEOUT_MS: '500',
       }),
@@ -49,6 +51,9 @@ describe('a Redis outage while PUTs arrive', () => {
     const before = Array.from({ length: 3 }, (_, i) => ({ id: uniqueResourceId(`outage-old${i}`), info: { Phase: 'before', N: i } }));
     for (const { id, info } of before) expect((await putResource(api.url, id, { info })).json.run.dispatched).toBe(true);
     await waitForAllRunsFinished(suite.db, 3, { describe: describeState });
+    // The worker records a job completed in Redis just after the run in PostgreSQL: wait for that too,
+    // or the kill below interrupts it and the worker reports the job's key missing after the restart.
+    await waitFor('the three jobs completed in Redis', async () => ((await suite.queue().getJobCounts('completed')).completed === 3 ? true : undefined));
 
     await redis.stop();
     const writes = [
@@ -76,6 +81,9 @@ describe('a Redis outage while PUTs arrive', () => {
     );
     const waiting = (await readAllRuns(suite.db)).filter((run) => outageRunIds.includes(run.id));
     expect(waiting.map((run) => [run.status, run.attempts])).toEqual(Array(10).fill(['queued', 0]));
+    const unpublished = await suite.db.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM etl_runs WHERE id = ANY(${outageRunIds}::uuid[]) AND published_at IS NULL`;
+    expect(unpublished[0]?.count).toBe(10);
 
     await redis.start();
     const runs = await waitForAllRunsFinished(suite.db, 13, { timeoutMs: 45_000, describe: describeState });
@@ -92,6 +100,13 @@ describe('a Redis outage while PUTs arrive', () => {
       expect(new Set(records.map((r) => `${r.runId}@${r.resourceVersion}`)), id).toEqual(new Set([`${run.id}@${run.resourceVersion}`]));
       expect(await readContextVersion(suite.db, id), id).toBe(run.resourceVersion);
     }
+    // The relay published the ten (recorded on the rows), and republished nothing: the three runs whose
+    // jobs Redis lost had finished.
+    const published = await suite.db.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM etl_runs WHERE id = ANY(${outageRunIds}::uuid[]) AND published_at IS NOT NULL`;
+    expect(published[0]?.count).toBe(10);
+    expect(api.lines.filter((line) => line.msg?.toString().startsWith('outbox relay published')).reduce((sum, line) => sum + (line.published as number), 0)).toBe(10);
+    expect(api.lines.filter((line) => Array.isArray(line.vanished))).toEqual([]);
     // Each run has exactly one job, under its run id, completed; none failed or left behind.
     const queue = suite.queue();
     for (const runId of outageRunIds) expect(await (await queue.getJob(runId))?.getState(), runId).toBe('completed');
@@ -103,8 +118,8 @@ describe('a Redis outage while PUTs arrive', () => {
       completed: 10, // the three before the outage were lost with Redis's memory; their runs had finished
     });
     expect([isAlive(api), isAlive(worker)]).toEqual([true, true]);
-    // The worker reports its refused reconnects while Redis is down; nothing else may be an error.
-    expect(suite.errorLines().filter((line) => !/"msg":"worker error"/.test(line) || !/ECONNREFUSED|Connection is closed/.test(line))).toEqual([]);
+    // The worker reports the reset and its refused reconnects while Redis is down; nothing else may be an error.
+    expect(suite.errorLines().filter((line) => !/"msg":"worker error"/.test(line) || !/ECONNREFUSED|ECONNRESET|Connection is closed/.test(line))).toEqual([]);
   });
 
   it('an idle worker picks up a new job after Redis restarts under it, without being restarted', async () => {

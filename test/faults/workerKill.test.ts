@@ -1,7 +1,6 @@
 // Issue #4, "Exactly-once effect on top of at-least-once delivery": a worker SIGKILLed mid-job loses
 // nothing (its job stalls and another worker completes it), and a run delivered again after it
-// finished (a second job for it, a relay re-enqueue) leaves exactly the records of one clean run.
-import { createQueues, createRedisConnection, relayStrandedRuns } from '@tasklane/queue';
+// finished (a second job for it, a re-delivery under its own job id) leaves exactly the records of one clean run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { waitForRun } from '../support/e2eSuite.ts';
@@ -72,7 +71,7 @@ describe('a worker SIGKILLed mid-job, and duplicate deliveries', () => {
     expect(second.lines.some((line) => line.msg === 'etl run processed' && line.runId === runId)).toBe(true);
   });
 
-  it('a second job for a finished run (another job id) and a relay re-enqueue leave the run and its records untouched', async () => {
+  it('a second job for a finished run (another job id) and a re-delivery under its own id leave the run and its records untouched', async () => {
     expect(runId, 'needs the run of the previous test').toBeDefined();
     const before = await snapshot(suite, resourceId, runId);
     expect(before.run?.status).toBe('succeeded');
@@ -84,19 +83,10 @@ describe('a worker SIGKILLed mid-job, and duplicate deliveries', () => {
     );
     expect(duplicateDone?.returnvalue).toEqual({ outcome: 'already-finished', status: 'succeeded' });
 
-    // The relay's re-enqueue of the same run: it finds the completed job and replaces it.
-    const redis = createRedisConnection(suite.redisUrl, 'producer');
-    const queues = createQueues(redis, {
-      prefix: suite.prefix,
-      jobs: { attempts: 3, backoffMs: 200, keepCompleted: { count: 100, ageSeconds: 3600 }, keepFailed: { count: 100, ageSeconds: 3600 } },
-    });
-    try {
-      const report = await relayStrandedRuns(queues, [{ id: runId, requestId: null }], { timeoutMs: 5000 });
-      expect(report).toEqual({ enqueued: [], present: [], replaced: [runId] });
-    } finally {
-      await queues.close();
-      redis.disconnect();
-    }
+    // A re-delivery under the run's own job id, as an operator removing the completed job and
+    // adding it again would make (the outbox relay never replaces an existing job).
+    await suite.queue().remove(runId);
+    await suite.queue().add('etl-run', { runId }, { jobId: runId });
     const redelivered = await waitFor('the re-enqueued job to complete', async () =>
       (await suite.queue().getJobState(runId)) === 'completed' ? suite.queue().getJob(runId) : undefined,
     );

@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { Db } from '@tasklane/db';
 import type { Lane as LaneName } from '@tasklane/config';
 import { checkReadiness, createMetricsRegistry, postgresProbe, redisProbe, registerQueueDepthMetric } from '@tasklane/ops';
+import type { ReadinessProbe } from '@tasklane/ops';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -72,6 +73,8 @@ export interface AppDeps {
   };
   /** A readiness probe slower than this counts as down, in ms. @defaultValue 2000 */
   readinessTimeoutMs?: number;
+  /** More `/readyz` checks by name, e.g. `{ enqueue: queueProbe(queues.etlRun) }`. @defaultValue none */
+  readinessProbes?: Readonly<Record<string, ReadinessProbe>>;
 }
 
 /**
@@ -97,7 +100,11 @@ export function createApp(deps: AppDeps): Koa {
   const registry = deps.metrics?.registry ?? createMetricsRegistry();
   registerQueueDepthMetric(registry, deps.queues ?? [], deps.logger);
   registerStrandedRunsMetric(registry, { db: deps.db, afterMs: deps.metrics?.strandedAfterMs ?? 5000, logger: deps.logger });
-  const probes = { postgres: postgresProbe(deps.db), ...(deps.redis ? { redis: redisProbe(deps.redis) } : {}) };
+  const probes = {
+    postgres: postgresProbe(deps.db),
+    ...(deps.redis ? { redis: redisProbe(deps.redis) } : {}),
+    ...deps.readinessProbes,
+  };
 
   const api = new Router();
   // Path-scoped, so the guards cover exactly the API's routes whatever the order of the routers.

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { loadConfig } from '@tasklane/config';
-import { abandonRuns, createDb } from '@tasklane/db';
+import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
-import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
+import { createQueues, createRedisConnection, enqueueEtlRuns } from '@tasklane/queue';
 import { createHttpEnricher } from '@tasklane/pipeline';
-import { createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns } from '@tasklane/ops';
+import { createErrorLog, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, queueProbe } from '@tasklane/ops';
 import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
-import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
+import { startOutboxRelay } from './lifecycle/outboxRelay.ts';
 import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
@@ -34,16 +34,25 @@ const closers: { name: string; close: () => Promise<unknown> }[] = [];
 const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
 closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
-redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+// BullMQ re-emits the connection's errors on the queue: one rate-limited log serves both, so each
+// distinct message is logged at most once per 10 s.
+const logRedisError = createErrorLog(logger, { source: 'redis producer' });
+redis.on('error', logRedisError);
 closers.push({ name: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) });
-const queues = createQueues(redis, { prefix: config.queue.prefix, jobs: config.queue });
+const queues = createQueues(redis, {
+  prefix: config.queue.prefix,
+  jobs: config.queue,
+  onError: logRedisError,
+});
 closers.push({ name: 'queues', close: () => queues.close() });
 
+/** Publishes recovered runs (reaped or abandoned to the queue lane); the outbox relay retries what fails here. */
 async function requeue(runIds: readonly string[]): Promise<void> {
-  for (const runId of runIds) {
-    await enqueueEtlRun(queues, { runId }, { timeoutMs: config.redis.enqueueTimeoutMs }).catch((err: unknown) =>
-      logger.warn({ runId, err }, 'could not enqueue a recovered run; it stays queued in the outbox'),
-    );
+  try {
+    await enqueueEtlRuns(queues, runIds.map((runId) => ({ runId })), { timeoutMs: config.redis.enqueueTimeoutMs });
+    await markRunsPublished(db, runIds);
+  } catch (err) {
+    logger.warn({ runIds, err: (err as Error).message }, 'could not publish recovered runs; they stay queued for the outbox relay');
   }
 }
 
@@ -64,7 +73,7 @@ closers.push({ name: 'thread pool', close: () => pool.destroy() });
 const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
   createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instanceId: instance.id });
 const lanes: Lane[] = [
-  createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
+  createQueueLane({ db, queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
   inProcess('inline', transformInfoJson),
   inProcess('await', transformInfoJson),
   inProcess('thread', (json) => pool.run(json)),
@@ -88,10 +97,9 @@ const relay = startOutboxRelay({
   db,
   queues,
   logger,
-  intervalMs: config.outboxRelay.intervalMs,
-  afterMs: config.outboxRelay.afterMs,
-  batchSize: config.outboxRelay.batchSize,
-  enqueueTimeoutMs: config.redis.enqueueTimeoutMs,
+  instanceId: instance.id,
+  ...config.outboxRelay,
+  redisTimeoutMs: config.redis.enqueueTimeoutMs,
 });
 closers.push({ name: 'outbox relay', close: () => relay.stop() });
 
@@ -107,6 +115,7 @@ const app = createApp({
   rateLimit: config.http.rateLimitWritesPerMinute ? { writesPerMinute: config.http.rateLimitWritesPerMinute, redis } : undefined,
   redis,
   queues: [queues.etlRun],
+  readinessProbes: { enqueue: queueProbe(queues.etlRun) },
   board: { path: config.board.path, basicAuth: config.board.basicAuth, tokens: config.board.tokens, readOnly: config.board.readOnly },
   metrics: { registry, token: config.metrics.token, strandedAfterMs: config.outboxRelay.afterMs },
 });

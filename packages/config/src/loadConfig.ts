@@ -57,6 +57,7 @@ const envSchema = z.object({
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
   OUTBOX_RELAY_AFTER_MS: positiveInt.default(5000),
   OUTBOX_RELAY_BATCH_SIZE: positiveInt.default(500),
+  OUTBOX_RELAY_VANISHED_AFTER_MS: positiveInt.default(60_000),
   ENRICHMENT_URL: z.url().optional(),
   ENRICHMENT_TIMEOUT_MS: positiveInt.default(2000),
   WORKER_CONCURRENCY: positiveInt.default(4),
@@ -186,12 +187,18 @@ export interface Config {
   /** Optional enrichment step calling an external HTTP service; off when `url` is undefined. */
   readonly enrichment: { readonly url: string | undefined; readonly timeoutMs: number };
   readonly outboxRelay: {
-    /** How often the relay looks for stranded queue-lane runs, in ms. @defaultValue 1000 */
+    /** Pause between the end of one relay pass and the start of the next, in ms. @defaultValue 1000 */
     readonly intervalMs: number;
-    /** A queue-lane run still `queued` after this long is checked against Redis, in ms. @defaultValue 5000 */
+    /** A queue-lane run whose job never reached Redis is published by the relay once it is this old, in ms. @defaultValue 5000 */
     readonly afterMs: number;
-    /** Most runs per relay pass. @defaultValue 500 */
+    /** Runs per relay page (one query, one Redis round trip); a pass walks every page. @defaultValue 500 */
     readonly batchSize: number;
+    /**
+     * A queue-lane run published longer ago than this and still unfinished has its job checked in
+     * Redis; when the job no longer exists (Redis restarted empty) the relay publishes it again, in ms.
+     * @defaultValue 60000
+     */
+    readonly vanishedAfterMs: number;
   };
   readonly worker: {
     readonly concurrency: number;
@@ -294,6 +301,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
       afterMs: e.OUTBOX_RELAY_AFTER_MS,
       batchSize: e.OUTBOX_RELAY_BATCH_SIZE,
+      vanishedAfterMs: e.OUTBOX_RELAY_VANISHED_AFTER_MS,
     },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

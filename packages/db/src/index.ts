@@ -20,8 +20,14 @@ export { listEtlRuns } from './listEtlRuns.ts';
 export type { RunCursor } from './listEtlRuns.ts';
 export { etlRunStats } from './etlRunStats.ts';
 export type { LaneStats, Percentiles } from './etlRunStats.ts';
-export { withOutboxRelayLock, countStrandedRuns } from './withOutboxRelayLock.ts';
-export type { StrandedRun } from './withOutboxRelayLock.ts';
+export {
+  listUnpublishedRuns,
+  countUnpublishedRuns,
+  markRunsPublished,
+  listPublishedUnfinishedRuns,
+  unpublishVanishedRuns,
+} from './outbox.ts';
+export type { OutboxRun, OutboxCursor, OutboxPage, ListUnpublishedRunsOptions, ListPublishedUnfinishedRunsOptions } from './outbox.ts';
 export { retryFailedRun } from './retryFailedRun.ts';
 export { isDatabaseUnavailable } from './isDatabaseUnavailable.ts';
 export { acquireLeaderLease, releaseLeaderLease } from './leaderLease.ts';

@@ -1,4 +1,5 @@
 import type { Db } from '@tasklane/db';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -26,6 +27,19 @@ export function postgresProbe(db: Db): ReadinessProbe {
 /** Probes Redis with `PING` on the given connection. */
 export function redisProbe(redis: Redis): ReadinessProbe {
   return () => redis.ping();
+}
+
+/**
+ * Probes the enqueue path itself: one round trip through the Queue's own connection (BullMQ's
+ * cached connection set-up included), not merely a PING on the socket. A queue whose set-up failed
+ * or has not finished, or a Redis too slow to answer, makes it fail, while a bare PING on the same
+ * socket may succeed (issue #9: `/readyz` said ready while every enqueue failed).
+ */
+export function queueProbe(queue: Queue): ReadinessProbe {
+  return async () => {
+    await queue.waitUntilReady();
+    await queue.getJobCounts('wait');
+  };
 }
 
 /**

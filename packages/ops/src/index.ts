@@ -1,4 +1,4 @@
-export { checkReadiness, postgresProbe, redisProbe } from './checkReadiness.ts';
+export { checkReadiness, postgresProbe, queueProbe, redisProbe } from './checkReadiness.ts';
 export type { DependencyStatus, Readiness, ReadinessProbe } from './checkReadiness.ts';
 export { createMetricsRegistry, registeredMetric } from './createMetricsRegistry.ts';
 export { createEtlRunMetrics, observeFinishedRuns } from './etlRunMetrics.ts';
@@ -7,3 +7,5 @@ export { registerQueueDepthMetric, QUEUE_JOB_STATES } from './queueDepthMetric.t
 export { createSecretMatcher, readAuthorization } from './createSecretMatcher.ts';
 export type { PresentedCredentials, SecretMatcher } from './createSecretMatcher.ts';
 export { listenServer } from './listenServer.ts';
+export { createErrorLog } from './createErrorLog.ts';
+export type { ErrorLogOptions } from './createErrorLog.ts';

@@ -6,27 +6,54 @@ import { QUEUE_NAMES, etlRunJobOptions } from './etlRunQueue.ts';
 /** The queues a producer uses. */
 export interface Queues {
   etlRun: Queue;
+  /** The producer connection every queue here shares (owned by the caller, not closed by {@link Queues.close}). */
+  connection: Redis;
   /** Closes every queue (not the connection, which the caller owns). */
   close(): Promise<void>;
+}
+
+/** Options of {@link createQueues}. */
+export interface CreateQueuesOptions {
+  /** Key prefix, a `{hash tag}` so a queue's keys share one Redis Cluster slot. */
+  prefix: string;
+  /** Retry and retention settings applied as the queue's default job options. */
+  jobs: EtlRunJobSettings;
+  /**
+   * Receives every `error` event of the queues (BullMQ re-emits its connection's errors there).
+   * Pass a rate-limited logger (`createErrorLog` of @tasklane/ops). @defaultValue `console.error`
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
  * Creates Tasklane's queues on one producer connection.
  *
+ * The queues skip BullMQ's Redis version check (`skipVersionCheck`). In BullMQ 6.7 a Queue's
+ * connection wrapper (`RedisConnection`) runs `init()` once, in its constructor, and every later
+ * call awaits that one promise (`RedisConnection.client`). The version check is the only command
+ * `init()` sends (`INFO`); when its reply is slow (a Redis under load, a flapping network) the
+ * producer's `commandTimeout` rejects it, the rejection stays cached, and every enqueue fails at
+ * once with `Command timed out` until the process restarts (issue #9). Without it, `init()` only
+ * waits for the shared connection's `ready`, which ioredis reaches again by itself after any
+ * failure, so nothing can poison the queue. The cost: BullMQ assumes its minimum Redis (5.0.0)
+ * and takes its Lua fallbacks for `getState` and `isJobInState`, which are correct on any Redis
+ * (BullMQ recommends ≥ 6.2; docker-compose pins 7).
+ *
  * @param connection - an ioredis connection from `createRedisConnection(url, 'producer')`
- * @param options.prefix - key prefix, a `{hash tag}` so a queue's keys share one Redis Cluster slot
- * @param options.jobs - retry and retention settings applied as the queue's default job options
  */
-export function createQueues(connection: Redis, options: { prefix: string; jobs: EtlRunJobSettings }): Queues {
+export function createQueues(connection: Redis, options: CreateQueuesOptions): Queues {
   const etlRun = new Queue(QUEUE_NAMES.etlRun, {
     connection,
     prefix: options.prefix,
+    skipVersionCheck: true,
     defaultJobOptions: etlRunJobOptions(options.jobs),
   });
-  // A producer must not crash when Redis blinks; errors surface on add() and in readiness checks.
-  etlRun.on('error', () => {});
+  // A producer must not crash when Redis blinks (an `error` event without a listener throws), and
+  // must not hide it either: the caller logs it (rate-limited); calls surface it as rejections too.
+  etlRun.on('error', options.onError ?? ((error) => console.error(`queue ${QUEUE_NAMES.etlRun} error: ${error.message}`)));
   return {
     etlRun,
+    connection,
     close: async () => {
       await etlRun.close();
     },

@@ -14,3 +14,44 @@ export async function enqueueEtlRun(queues: Queues, job: EtlRunJob, options: { t
   const payload = etlRunJobSchema.parse(job);
   await withDeadline(queues.etlRun.add('etl-run', payload, { jobId: etlRunJobId(payload.runId) }), options.timeoutMs, 'enqueue');
 }
+
+/**
+ * Adds the `etl-run` jobs of many runs in one round trip (`Queue.addBulk`, one MULTI), each with
+ * its run id as job id: a run whose job already exists in Redis, in any state, keeps that job
+ * (BullMQ ignores an add whose job id exists), so adding a run twice never runs it twice.
+ *
+ * @param options.timeoutMs - give up after this many ms (the jobs may or may not have been added;
+ *   safe, as for {@link enqueueEtlRun})
+ * @throws `RedisDeadlineError` past the deadline; the Redis error when Redis refuses; a zod error
+ *   for a payload outside the contract (nothing is added then)
+ */
+export async function enqueueEtlRuns(queues: Queues, jobs: readonly EtlRunJob[], options: { timeoutMs: number }): Promise<void> {
+  if (jobs.length === 0) return;
+  const payloads = jobs.map((job) => etlRunJobSchema.parse(job));
+  await withDeadline(
+    queues.etlRun.addBulk(payloads.map((data) => ({ name: 'etl-run', data, opts: { jobId: etlRunJobId(data.runId) } }))),
+    options.timeoutMs,
+    'bulk enqueue',
+  );
+}
+
+/**
+ * Which of these runs have no job in Redis at all (in no state: waiting, active, delayed,
+ * completed, failed…): one pipelined `EXISTS` per job hash, in one round trip.
+ *
+ * @param options.timeoutMs - give up after this many ms
+ * @returns the run ids whose job hash does not exist
+ * @throws `RedisDeadlineError` past the deadline; the Redis error when Redis refuses
+ */
+export async function findMissingEtlRunJobs(queues: Queues, runIds: readonly string[], options: { timeoutMs: number }): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const pipeline = queues.connection.pipeline();
+  for (const runId of runIds) pipeline.exists(queues.etlRun.toKey(etlRunJobId(runId)));
+  const replies = await withDeadline(pipeline.exec(), options.timeoutMs, 'job existence check');
+  if (!replies) throw new Error('job existence check: the pipeline was discarded');
+  return runIds.filter((_, i) => {
+    const [error, exists] = replies[i]!;
+    if (error) throw error;
+    return exists === 0;
+  });
+}

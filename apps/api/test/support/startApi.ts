@@ -56,8 +56,8 @@ export async function startApi(
   const prefix = uniqueQueuePrefix();
   const redis = createRedisConnection(options.redisUrl ?? testRedisUrl(), 'producer', { connectTimeoutMs: 1000 });
   redis.on('error', () => {}); // a dead Redis is a case under test; ioredis must not print "Unhandled error event"
-  const queues = createQueues(redis, { prefix, jobs: JOB_SETTINGS });
-  const defaultLane = createQueueLane({ queues, enqueueTimeoutMs: options.enqueueTimeoutMs ?? 1000, logger });
+  const queues = createQueues(redis, { prefix, jobs: JOB_SETTINGS, onError: () => {} }); // as for `redis` above
+  const defaultLane = createQueueLane({ db, queues, enqueueTimeoutMs: options.enqueueTimeoutMs ?? 1000, logger });
   const app = createApp({
     db,
     logger,

@@ -65,9 +65,9 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
     redis.once('ready', () => (clearTimeout(timer), resolve()));
     redis.once('error', () => (clearTimeout(timer), resolve()));
   });
-  const queues = createQueues(redis, { prefix, jobs: JOB_SETTINGS });
+  const queues = createQueues(redis, { prefix, jobs: JOB_SETTINGS, onError: () => {} }); // as for `redis` above
   const registry = options.metrics?.registry ?? createMetricsRegistry();
-  const defaultLane = createQueueLane({ queues, enqueueTimeoutMs: 1000, logger });
+  const defaultLane = createQueueLane({ db, queues, enqueueTimeoutMs: 1000, logger });
   const { http, db: _db, redisUrl: _redisUrl, lanes, writeLimit, ...rest } = options;
   const app = createApp({
     redis,
