@@ -31,7 +31,7 @@ try {
 /** Closed in reverse order of creation on shutdown. */
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
-const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
+const db = createDb(config.database);
 closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
@@ -109,6 +109,7 @@ const app = createApp({
   queues: [queues.etlRun],
   board: { path: config.board.path, basicAuth: config.board.basicAuth, tokens: config.board.tokens, readOnly: config.board.readOnly },
   metrics: { registry, token: config.metrics.token, strandedAfterMs: config.outboxRelay.afterMs },
+  statsMaxWindowSeconds: config.stats.maxWindowSeconds,
 });
 const server = await listen(app, config.http);
 logger.info(

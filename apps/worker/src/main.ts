@@ -15,7 +15,7 @@ const config = loadConfig();
 const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
 const closers: (() => Promise<unknown>)[] = [];
 
-const db = createDb({ url: config.database.url, poolSize: Math.max(2, config.worker.concurrency + 1) });
+const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });
 closers.push(() => db.$disconnect());
 const connection = createRedisConnection(config.redis.url, 'worker', { connectTimeoutMs: config.redis.connectTimeoutMs });
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));

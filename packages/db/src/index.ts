@@ -1,4 +1,7 @@
-export { createDb } from './createDb.ts';
+export { createDb, DB_TIMEOUT_DEFAULTS } from './createDb.ts';
+export type { CreateDbOptions, DbTimeouts } from './createDb.ts';
+export { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
+export type { TransactionTimeouts } from './transactionTimeouts.ts';
 export type { Db } from './createDb.ts';
 export { upsertResourceWithRun } from './upsertResourceWithRun.ts';
 export type { UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';

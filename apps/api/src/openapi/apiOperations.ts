@@ -159,6 +159,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'ETL runs',
     access: 'read',
     summary: 'Per lane: runs by status and p50/p95/p99 of lag, duration and total (ms)',
+    description: 'The window is `windowSeconds` ending at `until` (or now), or `since`..`until`; it may be at most STATS_MAX_WINDOW_SECONDS long (7 days by default), else 422.',
     request: { query: statsQuerySchema },
     example: { query: { windowSeconds: '900' } },
     responses: { 200: { description: 'Figures for the window.', content: json(runStatsSchema) }, 401: E[401], 422: E[422], 500: E[500] },
