@@ -12,7 +12,7 @@ import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
-import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
+import { createInProcessExecutor, type InProcessTransform } from './lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
 import { createQueueLane } from './lanes/createQueueLane.ts';
@@ -51,7 +51,15 @@ const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 
 const enrich = config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined;
 const registry = createMetricsRegistry();
 const onRunFinished = observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger });
-const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich, onRunFinished });
+const executor = createInProcessExecutor({
+  db,
+  logger,
+  concurrency: config.lanes.inProcessConcurrency,
+  queueLimit: config.lanes.inProcessQueueLimit,
+  testDelayMs,
+  enrich,
+  onRunFinished,
+});
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
@@ -61,13 +69,22 @@ const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   minThreads: config.lanes.threadPoolSize,
 });
 closers.push({ name: 'thread pool', close: () => pool.destroy() });
-const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
-  createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instanceId: instance.id });
+const queueLane = createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger });
+const inProcess = (name: 'inline' | 'await' | 'thread', transform: InProcessTransform) =>
+  createInProcessLane({
+    name,
+    executor,
+    transform,
+    instanceId: instance.id,
+    retryAfterSeconds: config.lanes.inProcessRetryAfterSeconds,
+    ...(config.lanes.inProcessOverflow === 'queue' ? { overflow: queueLane } : {}),
+  });
 const lanes: Lane[] = [
-  createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
+  queueLane,
   inProcess('inline', transformInfoJson),
   inProcess('await', transformInfoJson),
-  inProcess('thread', (json) => pool.run(json)),
+  // The signal cancels the thread task at shutdown (Piscina terminates the thread running it).
+  inProcess('thread', (json, signal) => pool.run(json, { signal })),
   createNoneLane(),
 ];
 const defaultLane = lanes.find((lane) => lane.name === config.lanes.defaultLane)!;
@@ -127,13 +144,16 @@ logger.info(
 let stopping = false;
 /**
  * Graceful stop: refuse new connections, let in-flight requests and in-process runs finish within
- * SHUTDOWN_GRACE_MS, record runs still unfinished then (lost, or handed to the queue lane), then
- * close everything in reverse order.
+ * SHUTDOWN_GRACE_MS, cancel the runs still unfinished then and record them (lost, or handed to the
+ * queue lane), then close everything in reverse order. Whatever is down (PostgreSQL, Redis), the
+ * process exits by the grace period plus SHUTDOWN_HARD_DEADLINE_MS (issue #9); runs it could not
+ * record then stay owned by this instance, whose silence lets a live instance's reaper take them.
  */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   const deadline = Date.now() + config.lifecycle.shutdownGraceMs;
+  exitByHardDeadline(config.lifecycle.shutdownGraceMs + config.lifecycle.hardDeadlineMs);
   logger.info({ signal, graceMs: config.lifecycle.shutdownGraceMs }, 'shutting down: draining requests and in-process runs');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -146,7 +166,7 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(closeIdle);
   clearTimeout(graceTimer);
   server.closeAllConnections();
-  const unfinished = await executor.drain(Math.max(0, deadline - Date.now()));
+  const unfinished = await executor.drain(Math.max(0, deadline - Date.now()), Math.min(1000, config.lifecycle.hardDeadlineMs / 4));
   if (unfinished.length > 0) {
     const recovery = config.lifecycle.lostRunRecovery;
     const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
@@ -159,6 +179,13 @@ async function shutdown(signal: string): Promise<void> {
   }
   logger.info('stopped');
   process.exit(0);
+}
+/** Exits with code 1 after `ms` unless the stop finished first: a dependency that hangs cannot hold the process. */
+function exitByHardDeadline(ms: number): void {
+  setTimeout(() => {
+    logger.error({ afterMs: ms }, 'shutdown did not finish by its hard deadline (a dependency down?); exiting now');
+    process.exit(1);
+  }, ms).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
