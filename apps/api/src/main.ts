@@ -12,6 +12,7 @@ import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
+import { startRetention } from './lifecycle/retention.ts';
 import { createInProcessExecutor, type InProcessTransform } from './lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
@@ -111,6 +112,9 @@ const relay = startOutboxRelay({
   enqueueTimeoutMs: config.redis.enqueueTimeoutMs,
 });
 closers.push({ name: 'outbox relay', close: () => relay.stop() });
+
+const retention = startRetention({ db, logger, holder: instance.id, ...config.retention });
+closers.push({ name: 'retention', close: () => retention.stop() });
 
 const app = createApp({
   db,

@@ -296,6 +296,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.READS_REQUIRE_AUTH && e.API_TOKENS.length + e.API_READ_TOKENS.length === 0 && 'READS_REQUIRE_AUTH: true needs API_TOKENS or API_READ_TOKENS',
     e.API_READ_TOKENS.length > 0 && e.API_TOKENS.length === 0 && 'API_READ_TOKENS: set API_TOKENS too, or writes would be open to anyone',
     (e.BOARD_USERNAME === undefined) !== (e.BOARD_PASSWORD === undefined) && 'BOARD_USERNAME, BOARD_PASSWORD: set both or neither',
+    e.API_INSTANCE_RETENTION_MS <= e.INSTANCE_DEAD_AFTER_MS &&
+      'API_INSTANCE_RETENTION_MS: must exceed INSTANCE_DEAD_AFTER_MS, or a live instance could be taken for a silent one',
   ].filter((issue): issue is string => typeof issue === 'string');
   if (crossChecks.length > 0) throw new ConfigError(crossChecks);
   return deepFreeze({

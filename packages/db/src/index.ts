@@ -28,4 +28,6 @@ export type { StrandedRun } from './withOutboxRelayLock.ts';
 export { retryFailedRun } from './retryFailedRun.ts';
 export { isDatabaseUnavailable } from './isDatabaseUnavailable.ts';
 export { acquireLeaderLease, releaseLeaderLease } from './leaderLease.ts';
+export { pruneRunInfo, deleteOldRuns, deleteOldApiInstances } from './retention.ts';
+export type { RetentionBatch } from './retention.ts';
 export type { AcquireLeaderLeaseOptions, LeaderLeaseClaim } from './leaderLease.ts';
