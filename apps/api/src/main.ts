@@ -174,9 +174,15 @@ async function shutdown(signal: string): Promise<void> {
   if (unfinished.length > 0) {
     const recovery = config.lifecycle.lostRunRecovery;
     const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
-    const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
-    logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
-    if (recovery === 'queue') await requeue(abandoned);
+    try {
+      const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
+      logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
+      if (recovery === 'queue') await requeue(abandoned);
+    } catch (err) {
+      // PostgreSQL down: the runs stay owned by this instance, which stops heartbeating now, so a
+      // live instance's reaper records them once the database is back.
+      logger.error({ err, runIds: unfinished }, 'could not record in-process runs unfinished at shutdown; the reaper of a live instance will');
+    }
   }
   for (const { name, close } of closers.reverse()) {
     await close().catch((err: unknown) => logger.error({ err, resource: name }, 'error during shutdown'));
