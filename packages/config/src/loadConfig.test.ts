@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       const config = loadConfig({});
       expect(config.database).toMatchObject({ statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, connectTimeoutMs: 5_000 });
       expect(config.lanes).toMatchObject({ inProcessQueueLimit: 1000, inProcessOverflow: 'reject', inProcessRetryAfterSeconds: 1 });
-      expect(config.lifecycle.hardDeadlineMs).toBe(4000);
+      expect(config.lifecycle.hardDeadlineMs).toBe(3000);
       expect(config.stats).toEqual({ maxWindowSeconds: 7 * 24 * 3600 });
       expect(config.retention).toEqual({
         runInfoMs: 24 * 3600 * 1000,
