@@ -98,8 +98,8 @@ describe('SIGTERM with a dependency down', () => {
     expect([inline.status, queued.status]).toEqual([201, 201]);
     const inlineRunId = inline.json.run.id as string;
     const queueRunId = queued.json.run.id as string;
-    await waitForRun(db, inlineRunId, 'running in the API', (run) => run.status === 'running');
-    await waitForRun(db, queueRunId, 'running in the worker', (run) => run.status === 'running');
+    await waitForRun(db, inlineRunId, 'running in the API', (run) => run.status === 'running', { timeoutMs: 60_000 });
+    await waitForRun(db, queueRunId, 'running in the worker', (run) => run.status === 'running', { timeoutMs: 60_000 });
 
     if (down.redis) await redis.stop();
     if (down.postgres) await postgres.stop('immediate');
