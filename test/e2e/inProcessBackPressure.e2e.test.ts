@@ -15,7 +15,7 @@ const BOUND = CONCURRENCY + QUEUE_LIMIT;
 /** Requests sent at once: well past the bound. */
 const FLOOD = 14;
 /** Slow enough that no admitted run finishes (and frees a place) while the flood is answered. */
-const SLOW_ENV = { ETL_TEST_ENABLE: 'true', ETL_TEST_DELAY_MS: '4000' };
+const SLOW_ENV = { ETL_TEST_ENABLE: 'true', ETL_TEST_DELAY_MS: '8000' };
 const BOUND_ENV = { IN_PROCESS_CONCURRENCY: String(CONCURRENCY), IN_PROCESS_QUEUE_LIMIT: String(QUEUE_LIMIT), IN_PROCESS_RETRY_AFTER_SECONDS: '7' };
 
 describe('in-process lanes past their bound', () => {
@@ -41,6 +41,8 @@ describe('in-process lanes past their bound', () => {
     const api = await suite.startApi({ ...SLOW_ENV, ...BOUND_ENV });
 
     const answers = await flood(api.url, 'bp-reject');
+    const [finishedDuringFlood] = await suite.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM etl_runs WHERE status <> 'queued' AND status <> 'running'`;
+    expect(finishedDuringFlood!.n, 'no admitted run may finish (and free its place) while the flood is answered').toBe(0);
 
     const accepted = answers.filter((a) => a.response.status === 201);
     const refused = answers.filter((a) => a.response.status !== 201);
