@@ -71,6 +71,8 @@ export interface AppDeps {
     /** A queued queue-lane run counts as stranded after this long, in ms (`OUTBOX_RELAY_AFTER_MS`). @defaultValue 5000 */
     strandedAfterMs?: number;
   };
+  /** `GET /etl-runs/stats`: the longest window, in seconds (`STATS_MAX_WINDOW_SECONDS`). @defaultValue 7 days */
+  statsMaxWindowSeconds?: number;
   /** A readiness probe slower than this counts as down, in ms. @defaultValue 2000 */
   readinessTimeoutMs?: number;
   /** More `/readyz` checks by name, e.g. `{ enqueue: queueProbe(queues.etlRun) }`. @defaultValue none */
@@ -119,7 +121,7 @@ export function createApp(deps: AppDeps): Koa {
       bodyLimitBytes: deps.http.bodyLimitBytes,
       awaitWait: deps.awaitWait ?? { defaultSeconds: 5, maxSeconds: 60 },
     }).routes(),
-    etlRunsRouter({ db: deps.db, links, lanes }).routes(),
+    etlRunsRouter({ db: deps.db, links, lanes, statsMaxWindowSeconds: deps.statsMaxWindowSeconds }).routes(),
   );
 
   const root = new Router();

@@ -12,7 +12,8 @@ import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/outboxRelay.ts';
-import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
+import { startRetention } from './lifecycle/retention.ts';
+import { createInProcessExecutor, type InProcessTransform } from './lanes/createInProcessExecutor.ts';
 import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
 import { createQueueLane } from './lanes/createQueueLane.ts';
@@ -31,7 +32,7 @@ try {
 /** Closed in reverse order of creation on shutdown. */
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
-const db = createDb({ url: config.database.url, poolSize: config.database.poolSize });
+const db = createDb(config.database);
 closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
 // BullMQ re-emits the connection's errors on the queue: one rate-limited log serves both, so each
@@ -60,7 +61,15 @@ const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 
 const enrich = config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined;
 const registry = createMetricsRegistry();
 const onRunFinished = observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger });
-const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich, onRunFinished });
+const executor = createInProcessExecutor({
+  db,
+  logger,
+  concurrency: config.lanes.inProcessConcurrency,
+  queueLimit: config.lanes.inProcessQueueLimit,
+  testDelayMs,
+  enrich,
+  onRunFinished,
+});
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
@@ -70,13 +79,22 @@ const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   minThreads: config.lanes.threadPoolSize,
 });
 closers.push({ name: 'thread pool', close: () => pool.destroy() });
-const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
-  createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instanceId: instance.id });
+const queueLane = createQueueLane({ db, queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger });
+const inProcess = (name: 'inline' | 'await' | 'thread', transform: InProcessTransform) =>
+  createInProcessLane({
+    name,
+    executor,
+    transform,
+    instanceId: instance.id,
+    retryAfterSeconds: config.lanes.inProcessRetryAfterSeconds,
+    ...(config.lanes.inProcessOverflow === 'queue' ? { overflow: queueLane } : {}),
+  });
 const lanes: Lane[] = [
-  createQueueLane({ db, queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
+  queueLane,
   inProcess('inline', transformInfoJson),
   inProcess('await', transformInfoJson),
-  inProcess('thread', (json) => pool.run(json)),
+  // The signal cancels the thread task at shutdown (Piscina terminates the thread running it).
+  inProcess('thread', (json, signal) => pool.run(json, { signal })),
   createNoneLane(),
 ];
 const defaultLane = lanes.find((lane) => lane.name === config.lanes.defaultLane)!;
@@ -103,6 +121,9 @@ const relay = startOutboxRelay({
 });
 closers.push({ name: 'outbox relay', close: () => relay.stop() });
 
+const retention = startRetention({ db, logger, holder: instance.id, ...config.retention });
+closers.push({ name: 'retention', close: () => retention.stop() });
+
 const app = createApp({
   db,
   logger,
@@ -118,6 +139,7 @@ const app = createApp({
   readinessProbes: { enqueue: queueProbe(queues.etlRun) },
   board: { path: config.board.path, basicAuth: config.board.basicAuth, tokens: config.board.tokens, readOnly: config.board.readOnly },
   metrics: { registry, token: config.metrics.token, strandedAfterMs: config.outboxRelay.afterMs },
+  statsMaxWindowSeconds: config.stats.maxWindowSeconds,
 });
 const server = await listen(app, config.http);
 logger.info(
@@ -135,13 +157,16 @@ logger.info(
 let stopping = false;
 /**
  * Graceful stop: refuse new connections, let in-flight requests and in-process runs finish within
- * SHUTDOWN_GRACE_MS, record runs still unfinished then (lost, or handed to the queue lane), then
- * close everything in reverse order.
+ * SHUTDOWN_GRACE_MS, cancel the runs still unfinished then and record them (lost, or handed to the
+ * queue lane), then close everything in reverse order. Whatever is down (PostgreSQL, Redis), the
+ * process exits by the grace period plus SHUTDOWN_HARD_DEADLINE_MS (issue #9); runs it could not
+ * record then stay owned by this instance, whose silence lets a live instance's reaper take them.
  */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   const deadline = Date.now() + config.lifecycle.shutdownGraceMs;
+  exitByHardDeadline(config.lifecycle.shutdownGraceMs + config.lifecycle.hardDeadlineMs);
   logger.info({ signal, graceMs: config.lifecycle.shutdownGraceMs }, 'shutting down: draining requests and in-process runs');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -154,19 +179,32 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(closeIdle);
   clearTimeout(graceTimer);
   server.closeAllConnections();
-  const unfinished = await executor.drain(Math.max(0, deadline - Date.now()));
+  const unfinished = await executor.drain(Math.max(0, deadline - Date.now()), Math.min(1000, config.lifecycle.hardDeadlineMs / 4));
   if (unfinished.length > 0) {
     const recovery = config.lifecycle.lostRunRecovery;
     const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
-    const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
-    logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
-    if (recovery === 'queue') await requeue(abandoned);
+    try {
+      const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
+      logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
+      if (recovery === 'queue') await requeue(abandoned);
+    } catch (err) {
+      // PostgreSQL down: the runs stay owned by this instance, which stops heartbeating now, so a
+      // live instance's reaper records them once the database is back.
+      logger.error({ err, runIds: unfinished }, 'could not record in-process runs unfinished at shutdown; the reaper of a live instance will');
+    }
   }
   for (const { name, close } of closers.reverse()) {
     await close().catch((err: unknown) => logger.error({ err, resource: name }, 'error during shutdown'));
   }
   logger.info('stopped');
   process.exit(0);
+}
+/** Exits with code 1 after `ms` unless the stop finished first: a dependency that hangs cannot hold the process. */
+function exitByHardDeadline(ms: number): void {
+  setTimeout(() => {
+    logger.error({ afterMs: ms }, 'shutdown did not finish by its hard deadline (a dependency down?); exiting now');
+    process.exit(1);
+  }, ms).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

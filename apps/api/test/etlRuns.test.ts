@@ -258,6 +258,41 @@ describe('the ETL run list and stats endpoints', () => {
       expect(response.status).toBe(422);
       expect(response.json.error.code).toBe('validation_failed');
     });
+
+    it('bounds the window at 7 days by default: a longer one is a 422 naming the limit, whichever way it is asked (issue #9)', async () => {
+      const week = 7 * 24 * 3600;
+      const until = '2026-01-15T10:00:01.000Z';
+      const longer = [`windowSeconds=${week + 1}`, `since=2026-01-08T10:00:00.000Z&until=${until}`];
+      for (const query of longer) {
+        const response = await get(`/etl-runs/stats?${query}`);
+        expect(response.status, query).toBe(422);
+        expect(response.json.error).toMatchObject({ code: 'validation_failed', details: { maxWindowSeconds: week } });
+      }
+      const exactlyAWeek = await get(`/etl-runs/stats?windowSeconds=${week}&until=${until}`);
+      expect(exactlyAWeek.status).toBe(200);
+      expect(exactlyAWeek.json.lanes.reduce((sum: number, lane: { total: number }) => sum + lane.total, 0)).toBe(SEEDS.length);
+    });
+
+    it('takes its window limit from statsMaxWindowSeconds (STATS_MAX_WINDOW_SECONDS)', async () => {
+      const app = createApp({
+        db: scratch.db,
+        logger: pino({ level: 'silent' }),
+        defaultLane: createNoneLane(),
+        http: { bodyLimitBytes: 1024 * 1024, publicUrl: undefined },
+        statsMaxWindowSeconds: 60,
+      });
+      const small = createServer(app.callback());
+      await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(small.address() as AddressInfo).port}`;
+        const tooLong = await request(url, 'GET', '/etl-runs/stats?windowSeconds=61');
+        expect(tooLong.status).toBe(422);
+        expect(tooLong.json.error.details).toEqual({ windowSeconds: 61, maxWindowSeconds: 60 });
+        expect((await request(url, 'GET', '/etl-runs/stats?windowSeconds=60')).status).toBe(200);
+      } finally {
+        await new Promise<void>((resolve) => small.close(() => resolve()));
+      }
+    });
   });
 
   describe('GET /etl-runs/:id', () => {

@@ -15,7 +15,7 @@ const config = loadConfig();
 const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
 const closers: (() => Promise<unknown>)[] = [];
 
-const db = createDb({ url: config.database.url, poolSize: Math.max(2, config.worker.concurrency + 1) });
+const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });
 closers.push(() => db.$disconnect());
 const connection = createRedisConnection(config.redis.url, 'worker', { connectTimeoutMs: config.redis.connectTimeoutMs });
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
@@ -91,6 +91,15 @@ logger.info(
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // Issue #9: with Redis down, closing the worker (and the connection) waits for Redis for ever, so
+  // the process exits by the grace period plus SHUTDOWN_HARD_DEADLINE_MS whatever is still open. A
+  // job cancelled at the end of the grace period keeps its run (recorded `queued` for a retry when
+  // PostgreSQL is up) and its job in Redis, whose lock expires so another worker takes it.
+  const hardDeadlineMs = config.worker.shutdownGraceMs + config.lifecycle.hardDeadlineMs;
+  setTimeout(() => {
+    logger.error({ afterMs: hardDeadlineMs }, 'shutdown did not finish by its hard deadline (a dependency down?); exiting now');
+    process.exit(1);
+  }, hardDeadlineMs).unref();
   logger.info({ signal }, 'shutting down: no new jobs, finishing active ones');
   for (const close of closers.reverse()) {
     await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));

@@ -43,6 +43,53 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config.http)).toBe(true);
   });
+  describe('limits and retention (issue #9)', () => {
+    it('applies the documented defaults', () => {
+      const config = loadConfig({});
+      expect(config.database).toMatchObject({ statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, connectTimeoutMs: 5_000 });
+      expect(config.lanes).toMatchObject({ inProcessQueueLimit: 1000, inProcessOverflow: 'reject', inProcessRetryAfterSeconds: 1 });
+      expect(config.lifecycle.hardDeadlineMs).toBe(3000);
+      expect(config.stats).toEqual({ maxWindowSeconds: 7 * 24 * 3600 });
+      expect(config.retention).toEqual({
+        runInfoMs: 24 * 3600 * 1000,
+        runMs: 14 * 24 * 3600 * 1000,
+        apiInstanceMs: 24 * 3600 * 1000,
+        intervalMs: 60_000,
+        batchSize: 1000,
+      });
+    });
+
+    it('reads each setting', () => {
+      const config = loadConfig({
+        DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+        IN_PROCESS_QUEUE_LIMIT: '0',
+        IN_PROCESS_OVERFLOW: 'queue',
+        SHUTDOWN_HARD_DEADLINE_MS: '2000',
+        STATS_MAX_WINDOW_SECONDS: '60',
+        RUN_INFO_RETENTION_MS: '5',
+        API_INSTANCE_RETENTION_MS: '20000',
+      });
+      expect(config.database.statementTimeoutMs).toBe(1500);
+      expect(config.lanes).toMatchObject({ inProcessQueueLimit: 0, inProcessOverflow: 'queue' });
+      expect(config.lifecycle.hardDeadlineMs).toBe(2000);
+      expect(config.stats.maxWindowSeconds).toBe(60);
+      expect(config.retention).toMatchObject({ runInfoMs: 5, apiInstanceMs: 20_000 });
+    });
+
+    it.each([
+      ['IN_PROCESS_OVERFLOW', 'drop'],
+      ['IN_PROCESS_QUEUE_LIMIT', '-1'],
+      ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
+      ['RETENTION_BATCH_SIZE', '0'],
+    ])('rejects %s=%s', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+
+    it('refuses an instance retention not longer than INSTANCE_DEAD_AFTER_MS (a live instance would look dead)', () => {
+      expect(() => loadConfig({ API_INSTANCE_RETENTION_MS: '10000', INSTANCE_DEAD_AFTER_MS: '10000' })).toThrow(/API_INSTANCE_RETENTION_MS/);
+    });
+  });
+
   describe('operations settings (issue #5)', () => {
     const token = 'a-token-of-24-characters';
     const other = 'another-token-24-chars!!';

@@ -26,6 +26,9 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/tasklane'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt.default(60_000),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
   REDIS_CONNECT_TIMEOUT_MS: positiveInt.default(1000),
   ENQUEUE_TIMEOUT_MS: positiveInt.default(1000),
@@ -47,10 +50,20 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(LANES)).min(1))
     .default([...LANES]),
   IN_PROCESS_CONCURRENCY: positiveInt.default(4),
+  IN_PROCESS_QUEUE_LIMIT: z.coerce.number().int().min(0).default(1000),
+  IN_PROCESS_OVERFLOW: z.enum(['reject', 'queue']).default('reject'),
+  IN_PROCESS_RETRY_AFTER_SECONDS: positiveInt.default(1),
   THREAD_POOL_SIZE: positiveInt.default(availableParallelism()),
   AWAIT_DEFAULT_WAIT_SECONDS: z.coerce.number().min(0).max(600).default(5),
   AWAIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(600).default(60),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_HARD_DEADLINE_MS: z.coerce.number().int().min(0).max(5_000).default(3_000),
+  STATS_MAX_WINDOW_SECONDS: positiveInt.default(7 * 24 * 3600),
+  RUN_INFO_RETENTION_MS: positiveInt.default(24 * 3600 * 1000),
+  RUN_RETENTION_MS: positiveInt.default(14 * 24 * 3600 * 1000),
+  API_INSTANCE_RETENTION_MS: positiveInt.default(24 * 3600 * 1000),
+  RETENTION_INTERVAL_MS: positiveInt.default(60_000),
+  RETENTION_BATCH_SIZE: positiveInt.default(1000),
   INSTANCE_HEARTBEAT_MS: positiveInt.default(2000),
   INSTANCE_DEAD_AFTER_MS: positiveInt.default(10_000),
   LOST_RUN_RECOVERY: z.enum(['lost', 'queue']).default('lost'),
@@ -143,7 +156,16 @@ export interface Config {
   };
   /** `/metrics`: open when `token` is undefined, else it needs `Authorization: Bearer <token>`. */
   readonly metrics: { readonly token: string | undefined };
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    /** `statement_timeout` of every connection, in ms: PostgreSQL cancels a longer statement. @defaultValue 30000 */
+    readonly statementTimeoutMs: number;
+    /** `idle_in_transaction_session_timeout`, in ms: a session idle inside a transaction this long is ended. @defaultValue 60000 */
+    readonly idleInTransactionTimeoutMs: number;
+    /** Longest wait to open a connection or get a free one from the pool, in ms. @defaultValue 5000 */
+    readonly connectTimeoutMs: number;
+  };
   readonly redis: {
     readonly url: string;
     /** How long a producer waits for Redis to connect, in ms. @defaultValue 1000 */
@@ -167,6 +189,16 @@ export interface Config {
     readonly allowed: readonly Lane[];
     /** Most in-process runs (inline, await, thread) executing at once; more wait in memory. @defaultValue 4 */
     readonly inProcessConcurrency: number;
+    /**
+     * Most in-process runs (inline, await, thread) waiting in memory for a free slot, per API
+     * instance; past it a write gets 503 or, with `inProcessOverflow: 'queue'`, the queue lane.
+     * 0 admits only as many runs as execute at once. @defaultValue 1000
+     */
+    readonly inProcessQueueLimit: number;
+    /** What a write past `inProcessQueueLimit` gets: `reject` (503 + Retry-After, nothing written) or `queue` (the queue lane). @defaultValue 'reject' */
+    readonly inProcessOverflow: 'reject' | 'queue';
+    /** `Retry-After` of that 503, in seconds. @defaultValue 1 */
+    readonly inProcessRetryAfterSeconds: number;
     /** Worker threads of the `thread` lane. @defaultValue the cores available */
     readonly threadPoolSize: number;
     /** `await` lane: seconds a request waits when it sends no `Prefer: wait=N`. @defaultValue 5 */
@@ -177,6 +209,14 @@ export interface Config {
   readonly lifecycle: {
     /** On SIGTERM: how long in-flight requests and in-process runs may take to finish, in ms. @defaultValue 10000 */
     readonly shutdownGraceMs: number;
+    /**
+     * After the grace period (API: `shutdownGraceMs`, worker: `worker.shutdownGraceMs`): how long
+     * cancelling work and closing connections may take before the process exits anyway (code 1), in ms.
+     * At most 5 s, so every process exits within its grace period plus 5 s whatever is down (issue
+     * #9); the default leaves 2 s for a loaded host to deliver the signal and end the process.
+     * @defaultValue 3000
+     */
+    readonly hardDeadlineMs: number;
     /** How often an API instance proves it is alive, in ms. @defaultValue 2000 */
     readonly heartbeatMs: number;
     /** An instance silent for longer is dead and its unfinished runs are reaped, in ms. @defaultValue 10000 */
@@ -186,6 +226,21 @@ export interface Config {
   };
   /** Optional enrichment step calling an external HTTP service; off when `url` is undefined. */
   readonly enrichment: { readonly url: string | undefined; readonly timeoutMs: number };
+  /** `GET /etl-runs/stats`: the longest window a request may ask for, in seconds (422 beyond). @defaultValue 604800 (7 days) */
+  readonly stats: { readonly maxWindowSeconds: number };
+  /** Pruning of finished runs and stopped instances, run by one API instance at a time (leader lease `retention`). */
+  readonly retention: {
+    /** A `succeeded`/`skipped` run's raw `info` is removed this long after it finished, in ms. @defaultValue 86400000 (1 day) */
+    readonly runInfoMs: number;
+    /** A finished run is deleted this long after it finished (the latest run of each resource is kept), in ms. @defaultValue 1209600000 (14 days) */
+    readonly runMs: number;
+    /** A stopped or dead API instance's row is deleted this long after it stopped (never while it owns unfinished runs), in ms. @defaultValue 86400000 (1 day) */
+    readonly apiInstanceMs: number;
+    /** How often retention runs, in ms. @defaultValue 60000 */
+    readonly intervalMs: number;
+    /** Most rows one retention statement touches. @defaultValue 1000 */
+    readonly batchSize: number;
+  };
   readonly outboxRelay: {
     /** Pause between the end of one relay pass and the start of the next, in ms. @defaultValue 1000 */
     readonly intervalMs: number;
@@ -249,6 +304,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.READS_REQUIRE_AUTH && e.API_TOKENS.length + e.API_READ_TOKENS.length === 0 && 'READS_REQUIRE_AUTH: true needs API_TOKENS or API_READ_TOKENS',
     e.API_READ_TOKENS.length > 0 && e.API_TOKENS.length === 0 && 'API_READ_TOKENS: set API_TOKENS too, or writes would be open to anyone',
     (e.BOARD_USERNAME === undefined) !== (e.BOARD_PASSWORD === undefined) && 'BOARD_USERNAME, BOARD_PASSWORD: set both or neither',
+    e.API_INSTANCE_RETENTION_MS <= e.INSTANCE_DEAD_AFTER_MS &&
+      'API_INSTANCE_RETENTION_MS: must exceed INSTANCE_DEAD_AFTER_MS, or a live instance could be taken for a silent one',
   ].filter((issue): issue is string => typeof issue === 'string');
   if (crossChecks.length > 0) throw new ConfigError(crossChecks);
   return deepFreeze({
@@ -273,7 +330,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       readOnly: e.BOARD_READ_ONLY,
     },
     metrics: { token: e.METRICS_TOKEN },
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    },
     redis: { url: e.REDIS_URL, connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS, enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS },
     queue: {
       prefix: e.QUEUE_PREFIX,
@@ -286,17 +349,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       defaultLane: e.ETL_LANE,
       allowed: e.ETL_LANES_ALLOWED,
       inProcessConcurrency: e.IN_PROCESS_CONCURRENCY,
+      inProcessQueueLimit: e.IN_PROCESS_QUEUE_LIMIT,
+      inProcessOverflow: e.IN_PROCESS_OVERFLOW,
+      inProcessRetryAfterSeconds: e.IN_PROCESS_RETRY_AFTER_SECONDS,
       threadPoolSize: e.THREAD_POOL_SIZE,
       awaitDefaultWaitSeconds: e.AWAIT_DEFAULT_WAIT_SECONDS,
       awaitMaxWaitSeconds: e.AWAIT_MAX_WAIT_SECONDS,
     },
     lifecycle: {
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      hardDeadlineMs: e.SHUTDOWN_HARD_DEADLINE_MS,
       heartbeatMs: e.INSTANCE_HEARTBEAT_MS,
       deadAfterMs: e.INSTANCE_DEAD_AFTER_MS,
       lostRunRecovery: e.LOST_RUN_RECOVERY,
     },
     enrichment: { url: e.ENRICHMENT_URL, timeoutMs: e.ENRICHMENT_TIMEOUT_MS },
+    stats: { maxWindowSeconds: e.STATS_MAX_WINDOW_SECONDS },
+    retention: {
+      runInfoMs: e.RUN_INFO_RETENTION_MS,
+      runMs: e.RUN_RETENTION_MS,
+      apiInstanceMs: e.API_INSTANCE_RETENTION_MS,
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+    },
     outboxRelay: {
       intervalMs: e.OUTBOX_RELAY_INTERVAL_MS,
       afterMs: e.OUTBOX_RELAY_AFTER_MS,

@@ -1,4 +1,5 @@
 import type { Db } from './createDb.ts';
+import { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
 
 /** A context record ready to write (the output of `@tasklane/etl` transformInfo). */
 export interface ContextRecordInput {
@@ -54,5 +55,5 @@ export async function commitRunRecords(
       UPDATE etl_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP, record_count = ${records.length}, error = NULL
       WHERE id = ${run.id}::uuid`;
     return { outcome: 'written', recordCount: records.length };
-  });
+  }, RUN_COMMIT_TRANSACTION);
 }

@@ -5,13 +5,61 @@ import { PrismaClient } from './generated/prisma/client.ts';
 export type Db = PrismaClient;
 
 /**
- * Creates a Prisma client connected through `@prisma/adapter-pg`.
+ * Time limits every connection of a pool carries (issue #9: no statement, idle-in-transaction or
+ * connect timeout meant a stuck query or a vanished server could hold a request, a job or a
+ * shutdown for ever).
+ */
+export interface DbTimeouts {
+  /**
+   * PostgreSQL's `statement_timeout`, in ms: the server cancels any one statement running longer
+   * (SQLSTATE 57014). Must stay well above the slowest legitimate statement, the context-record
+   * insert of the largest accepted `info` (10,000 leaves; see {@link RUN_COMMIT_TRANSACTION}).
+   * @defaultValue 30000
+   */
+  statementTimeoutMs?: number;
+  /**
+   * PostgreSQL's `idle_in_transaction_session_timeout`, in ms: the server ends a session that sits
+   * idle inside an open transaction this long (a client that died or hangs between statements),
+   * releasing its locks. @defaultValue 60000
+   */
+  idleInTransactionTimeoutMs?: number;
+  /**
+   * How long to wait for a connection, in ms: both opening one (TCP + start-up) and waiting for a
+   * free one in the pool (`pg` `connectionTimeoutMillis`). @defaultValue 5000
+   */
+  connectTimeoutMs?: number;
+}
+
+/** The values {@link createDb} uses for timeouts it is not given (documented in README and `.env.example`). */
+export const DB_TIMEOUT_DEFAULTS: Readonly<Required<DbTimeouts>> = Object.freeze({
+  statementTimeoutMs: 30_000,
+  idleInTransactionTimeoutMs: 60_000,
+  connectTimeoutMs: 5_000,
+});
+
+/** Options of {@link createDb}. */
+export interface CreateDbOptions extends DbTimeouts {
+  /** PostgreSQL connection string, e.g. `postgresql://postgres@127.0.0.1:5432/tasklane` */
+  url: string;
+  /** Most connections the pool opens. @defaultValue 10 */
+  poolSize?: number;
+}
+
+/**
+ * Creates a Prisma client connected through `@prisma/adapter-pg`. Every connection of its pool sets
+ * `statement_timeout` and `idle_in_transaction_session_timeout` at start-up (sent as start-up
+ * parameters by `pg`, so they hold from the first statement), and the pool gives up connecting or
+ * waiting for a free connection after `connectTimeoutMs`.
  *
- * @param options.url - PostgreSQL connection string, e.g. `postgresql://postgres@127.0.0.1:5432/tasklane`
- * @param options.poolSize - most connections the pool opens. @defaultValue 10
  * @returns a client; connections open lazily. Close it with `db.$disconnect()`.
  */
-export function createDb(options: { url: string; poolSize?: number }): Db {
-  const adapter = new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 });
+export function createDb(options: CreateDbOptions): Db {
+  const adapter = new PrismaPg({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    statement_timeout: options.statementTimeoutMs ?? DB_TIMEOUT_DEFAULTS.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DB_TIMEOUT_DEFAULTS.idleInTransactionTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DB_TIMEOUT_DEFAULTS.connectTimeoutMs,
+  });
   return new PrismaClient({ adapter });
 }

@@ -1,4 +1,7 @@
-export { createDb } from './createDb.ts';
+export { createDb, DB_TIMEOUT_DEFAULTS } from './createDb.ts';
+export type { CreateDbOptions, DbTimeouts } from './createDb.ts';
+export { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
+export type { TransactionTimeouts } from './transactionTimeouts.ts';
 export type { Db } from './createDb.ts';
 export { upsertResourceWithRun } from './upsertResourceWithRun.ts';
 export type { UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';
@@ -31,4 +34,6 @@ export type { OutboxRun, OutboxCursor, OutboxPage, ListUnpublishedRunsOptions, L
 export { retryFailedRun } from './retryFailedRun.ts';
 export { isDatabaseUnavailable } from './isDatabaseUnavailable.ts';
 export { acquireLeaderLease, releaseLeaderLease } from './leaderLease.ts';
+export { pruneRunInfo, deleteOldRuns, deleteOldApiInstances } from './retention.ts';
+export type { RetentionBatch } from './retention.ts';
 export type { AcquireLeaderLeaseOptions, LeaderLeaseClaim } from './leaderLease.ts';

@@ -21,22 +21,45 @@ export const listQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+/** The longest `/etl-runs/stats` window when none is configured (`STATS_MAX_WINDOW_SECONDS`), in seconds: 7 days. */
+export const DEFAULT_STATS_MAX_WINDOW_SECONDS = 7 * 24 * 3600;
+
 export const statsQuerySchema = z.object({
   /** Window length in seconds, ending now (or at `until`). @defaultValue 3600 */
-  windowSeconds: z.coerce.number().positive().max(366 * 24 * 3600).default(3600),
-  since: z.iso.datetime({ offset: true }).optional(),
+  windowSeconds: z.coerce
+    .number()
+    .positive()
+    .max(366 * 24 * 3600)
+    .default(3600)
+    .meta({ description: 'Window length in seconds, ending at `until` (or now). At most STATS_MAX_WINDOW_SECONDS (7 days by default): 422 beyond.' }),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'Window start; `until - since` may not exceed STATS_MAX_WINDOW_SECONDS (422).' }),
   until: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** What the ETL-run routes use. */
+export interface EtlRunsRouterDeps {
+  db: Db;
+  links: Links;
+  lanes: ReadonlyMap<LaneName, Lane>;
+  /**
+   * The longest stats window a request may ask for, in seconds (`STATS_MAX_WINDOW_SECONDS`): a
+   * stats query scans every run of its window, so an unbounded one (issue #9) would read the whole
+   * table. 422 beyond. @defaultValue {@link DEFAULT_STATS_MAX_WINDOW_SECONDS}
+   */
+  statsMaxWindowSeconds?: number;
+}
 
 /**
  * Routes:
  * - `GET /etl-runs?lane=&status=&limit=&cursor=` — runs, newest first, paginated.
  * - `GET /etl-runs/stats?windowSeconds=|since=&until=` — per lane: counts by status and
- *   p50/p95/p99 of lag (queued → started), duration (started → finished) and total, in ms.
+ *   p50/p95/p99 of lag (queued → started), duration (started → finished) and total, in ms;
+ *   422 when the window exceeds `statsMaxWindowSeconds`.
  * - `GET /etl-runs/:id` — one run with its status and timestamps.
  * - `POST /etl-runs/:id/retry` — puts a `failed` run back into its lane: 202; 409 when not failed.
  */
-export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<LaneName, Lane> }): Router {
+export function etlRunsRouter(deps: EtlRunsRouterDeps): Router {
+  const maxWindowSeconds = deps.statsMaxWindowSeconds ?? DEFAULT_STATS_MAX_WINDOW_SECONDS;
   const router = new Router();
 
   router.get('/etl-runs', async (ctx) => {
@@ -60,6 +83,10 @@ export function etlRunsRouter(deps: { db: Db; links: Links; lanes: ReadonlyMap<L
     const since = query.data.since ? new Date(query.data.since) : new Date(until.getTime() - query.data.windowSeconds * 1000);
     if (!isSendableInstant(since) || !isSendableInstant(until)) throw new ValidationError('since and until must fall in year 1 or later', { since, until });
     if (since >= until) throw new ValidationError('since must be before until', { since, until });
+    const windowSeconds = (until.getTime() - since.getTime()) / 1000;
+    if (windowSeconds > maxWindowSeconds) {
+      throw new ValidationError(`the window is ${windowSeconds} s long; the limit is ${maxWindowSeconds} s`, { windowSeconds, maxWindowSeconds });
+    }
     sendJson(ctx, 200, { window: { since: since.toISOString(), until: until.toISOString() }, lanes: await etlRunStats(deps.db, { since, until }) });
   });
 

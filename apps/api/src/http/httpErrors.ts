@@ -92,9 +92,12 @@ export class TooManyRequestsError extends HttpError {
   }
 }
 
-/** 503: a dependency (PostgreSQL, Redis) is unreachable; the client may retry. */
+/**
+ * 503: a dependency (PostgreSQL, Redis) is unreachable, or the API cannot take more in-process
+ * work now (`IN_PROCESS_QUEUE_LIMIT`); the client may retry after `Retry-After` seconds.
+ */
 export class ServiceUnavailableError extends HttpError {
-  constructor(message: string, retryAfterSeconds = 1) {
-    super(503, 'service_unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
+  constructor(message: string, retryAfterSeconds = 1, details?: unknown) {
+    super(503, 'service_unavailable', message, details, { 'Retry-After': String(retryAfterSeconds) });
   }
 }

@@ -1,44 +1,83 @@
 import type { Db } from '@tasklane/db';
 import { recordRunFailure } from '@tasklane/db';
-import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import type { ContextRecordInput } from '@tasklane/db';
+import type { Enricher, ProcessRunOutcome } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 
-/** Runs ETL work inside the API process, with a bound on how many run at once. */
+/**
+ * Turns a run's raw `info` (JSON text) into context records, on this thread or in a worker-thread
+ * pool. `signal` aborts when the executor cancels the run at shutdown: a transform that takes long
+ * (a thread task) must stop then (Piscina: `pool.run(json, { signal })`); a synchronous one may
+ * ignore it.
+ */
+export type InProcessTransform = (
+  infoJson: string,
+  signal: AbortSignal,
+) => readonly ContextRecordInput[] | Promise<readonly ContextRecordInput[]>;
+
+/**
+ * Room for one run in the executor, taken before anything is written (`tryReserve`), so a write the
+ * executor could not take is refused before its rows exist, and concurrent requests cannot all see
+ * the last free place. Hand it to `submit`, or `release` it when the write fails. Both are
+ * idempotent: whichever comes first gives the place up.
+ */
+export interface InProcessReservation {
+  release(): void;
+}
+
+/** Runs ETL work inside the API process, with a bound on how many run at once and how many wait. */
 export interface InProcessExecutor {
+  /**
+   * Reserves room for one more run: succeeds while runs executing + waiting + reserved stay within
+   * `concurrency + queueLimit`. @returns undefined when the executor is full
+   */
+  tryReserve(): InProcessReservation | undefined;
   /**
    * Starts (or queues in memory) the run's ETL and returns its completion. Never rejects: a failed
    * run is recorded `failed` (in-process lanes do not retry: that is the Task.start contract) and
-   * resolves as `{ outcome: 'failed' }`.
+   * resolves as `{ outcome: 'failed' }`; a run cancelled at shutdown resolves as
+   * `{ outcome: 'cancelled' }` and is left to the caller of `drain` to record.
+   *
+   * @param reservation - the place taken by `tryReserve`; without one the run is admitted anyway
+   *   (operator retries, recoveries), counting toward the bound from then on
    */
-  submit(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome>;
+  submit(runId: string, transform: InProcessTransform, reservation?: InProcessReservation): Promise<InProcessOutcome>;
   /** Runs submitted and not yet finished (waiting in memory or executing). */
   unfinished(): string[];
   /** Runs waiting in memory for a free slot. */
   readonly waiting: number;
   /**
-   * Waits up to `graceMs` for every submitted run to finish.
-   * @returns the ids of runs still unfinished when the grace period ended
+   * Stops taking work and waits up to `graceMs` for every submitted run to finish; then cancels the
+   * rest (the waiting ones never start, the executing ones see their AbortSignal: the test delay,
+   * the enrichment call and a thread task stop; a run already committing finishes) and waits up to
+   * `cancelMs` for the cancelled ones to let go.
+   *
+   * @param graceMs - how long runs may take to finish on their own, in ms
+   * @param cancelMs - how long cancelled runs may take to stop, in ms. @defaultValue 1000
+   * @returns the ids of runs that did not finish (cancelled, or still stopping): the caller records
+   *   them (`abandonRuns`: `lost`, or handed to the queue lane)
    */
-  drain(graceMs: number): Promise<string[]>;
+  drain(graceMs: number, cancelMs?: number): Promise<string[]>;
 }
 
 /** Outcome of an in-process run. */
-export type InProcessOutcome = ProcessRunOutcome | { outcome: 'failed'; error: string };
+export type InProcessOutcome = ProcessRunOutcome | { outcome: 'failed'; error: string } | { outcome: 'cancelled' };
 
-/**
- * Creates the executor shared by the in-process lanes (inline, await, thread): a p-queue with
- * `concurrency` slots. Work beyond the bound waits in memory; that wait is the run's lag
- * (queued → started), recorded by `claimRun` when a slot frees up.
- *
- * @param deps.concurrency - runs executing at once (`IN_PROCESS_CONCURRENCY`)
- * @param deps.testDelayMs - test-only slow step from config. @defaultValue 0
- */
-export function createInProcessExecutor(deps: {
+/** What {@link createInProcessExecutor} uses. */
+export interface InProcessExecutorDeps {
   db: Db;
   logger: Logger;
+  /** Runs executing at once (`IN_PROCESS_CONCURRENCY`). */
   concurrency: number;
+  /**
+   * Most runs waiting in memory for a free slot (`IN_PROCESS_QUEUE_LIMIT`); `tryReserve` refuses
+   * beyond it. Issue #9: without a bound the in-process queue grew with every write the API
+   * accepted faster than it ran them. @defaultValue unbounded (Infinity)
+   */
+  queueLimit?: number;
+  /** Test-only slow step from config. @defaultValue 0 */
   testDelayMs?: number;
   /** Optional enrichment step (config `ENRICHMENT_URL`). */
   enrich?: Enricher | undefined;
@@ -47,20 +86,39 @@ export function createInProcessExecutor(deps: {
    * e.g. to observe its metrics. Must not throw. @defaultValue none
    */
   onRunFinished?: (runId: string) => void;
-}): InProcessExecutor {
-  const queue = new PQueue({ concurrency: deps.concurrency });
-  const inFlight = new Set<string>();
+}
 
-  async function execute(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
-    const outcome = await run(runId, transform);
+/**
+ * Creates the executor shared by the in-process lanes (inline, await, thread): a p-queue with
+ * `concurrency` slots and at most `queueLimit` runs waiting. Work beyond the slots waits in memory;
+ * that wait is the run's lag (queued → started), recorded by `claimRun` when a slot frees up.
+ */
+export function createInProcessExecutor(deps: InProcessExecutorDeps): InProcessExecutor {
+  const queue = new PQueue({ concurrency: deps.concurrency });
+  const capacity = deps.concurrency + (deps.queueLimit ?? Number.POSITIVE_INFINITY);
+  const inFlight = new Set<string>();
+  /** One controller per submitted run, aborted when the grace period of a drain ends. */
+  const controllers = new Map<string, AbortController>();
+  let reserved = 0;
+  let draining = false;
+
+  async function execute(runId: string, transform: InProcessTransform, signal: AbortSignal): Promise<InProcessOutcome> {
+    if (signal.aborted) return { outcome: 'cancelled' };
+    const outcome = await run(runId, transform, signal);
     if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped' || outcome.outcome === 'failed') deps.onRunFinished?.(runId);
     return outcome;
   }
 
-  async function run(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
+  async function run(runId: string, transform: InProcessTransform, signal: AbortSignal): Promise<InProcessOutcome> {
     try {
-      return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs, enrich: deps.enrich }, runId);
+      return await processRun(
+        { db: deps.db, transform: (json) => transform(json, signal), signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
+        runId,
+      );
     } catch (error) {
+      // Cancelled at shutdown: not a failure of the run. The drain's caller records it as it records
+      // every run unfinished at the end of the grace period (lost, or handed to the queue lane).
+      if (signal.aborted) return { outcome: 'cancelled' };
       const message = (error as Error).message ?? String(error);
       deps.logger.warn({ runId, err: error }, 'in-process etl run failed');
       await recordRunFailure(deps.db, runId, { error: message, final: true }).catch((err: unknown) =>
@@ -71,28 +129,55 @@ export function createInProcessExecutor(deps: {
   }
 
   return {
-    submit(runId, transform) {
+    tryReserve() {
+      if (draining || inFlight.size + reserved >= capacity) return undefined;
+      reserved++;
+      let held = true;
+      return {
+        release() {
+          if (!held) return;
+          held = false;
+          reserved--;
+        },
+      };
+    },
+    submit(runId, transform, reservation) {
+      // Taken into the in-flight set in the same tick the reservation is given up: the count the
+      // bound checks never dips in between.
       inFlight.add(runId);
+      reservation?.release();
+      const controller = new AbortController();
+      controllers.set(runId, controller);
       return queue
-        .add(() => execute(runId, transform))
-        .finally(() => inFlight.delete(runId));
+        .add(() => execute(runId, transform, controller.signal))
+        .finally(() => {
+          inFlight.delete(runId);
+          controllers.delete(runId);
+        });
     },
     unfinished: () => [...inFlight],
     get waiting() {
       return queue.size;
     },
-    async drain(graceMs) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        queue.onIdle(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+    async drain(graceMs, cancelMs = 1000) {
+      draining = true;
+      await settleWithin(queue.onIdle(), graceMs);
+      if (inFlight.size === 0) return [];
+      // Grace period over: waiting runs never start, executing ones are told to stop.
+      const unfinished = [...inFlight];
       queue.pause();
       queue.clear();
-      return [...inFlight];
+      for (const controller of controllers.values()) controller.abort(new Error('API shutting down: grace period over'));
+      await settleWithin(queue.onPendingZero(), cancelMs);
+      // A run that still committed in those last moments is finished; `abandonRuns` only touches
+      // runs still queued or running, so handing it over too is harmless.
+      return unfinished;
     },
   };
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -73,7 +73,10 @@ const E = {
   422: error('The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues.'),
   429: error('Too many writes from this client in the last minute (RATE_LIMIT_WRITES_PER_MINUTE).', { 'Retry-After': retryAfter }),
   500: error('Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id.'),
-  503: error('PostgreSQL or Redis is unreachable; retry later.', { 'Retry-After': retryAfter }),
+  503: error(
+    'PostgreSQL or Redis is unreachable, or (PUT) the in-process lane asked for is full (IN_PROCESS_QUEUE_LIMIT, IN_PROCESS_OVERFLOW=reject): nothing was written; retry after Retry-After seconds.',
+    { 'Retry-After': retryAfter },
+  ),
 } as const;
 
 const requestIdHeader = { 'X-Request-Id': z.string().meta({ description: 'The request id (the client’s, or a new UUID); grep the logs for it.' }) };
@@ -159,6 +162,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'ETL runs',
     access: 'read',
     summary: 'Per lane: runs by status and p50/p95/p99 of lag, duration and total (ms)',
+    description: 'The window is `windowSeconds` ending at `until` (or now), or `since`..`until`; it may be at most STATS_MAX_WINDOW_SECONDS long (7 days by default), else 422.',
     request: { query: statsQuerySchema },
     example: { query: { windowSeconds: '900' } },
     responses: { 200: { description: 'Figures for the window.', content: json(runStatsSchema) }, 401: E[401], 422: E[422], 500: E[500] },

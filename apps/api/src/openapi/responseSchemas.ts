@@ -54,6 +54,13 @@ export const runSchema = z
 const dispatchFields = {
   dispatched: z.boolean().meta({ description: 'False when the lane could not take the run now; it stays queued for the outbox relay.' }),
   dispatchError: z.string().optional(),
+  overflowedFrom: z
+    .enum(LANES)
+    .optional()
+    .meta({
+      description:
+        'Present when the in-process lane asked for was full (IN_PROCESS_QUEUE_LIMIT) and, with IN_PROCESS_OVERFLOW=queue, the queue lane took the run instead: the lane asked for. `lane` is then `queue`.',
+    }),
 };
 
 export const putResourceResponseSchema = z

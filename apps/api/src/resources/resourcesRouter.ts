@@ -4,7 +4,7 @@ import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } f
 import { findUnstorableValue, flattenInfo, measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { BadRequestError, NotFoundError, ValidationError } from '../http/httpErrors.ts';
+import { BadRequestError, NotFoundError, ServiceUnavailableError, ValidationError } from '../http/httpErrors.ts';
 import { parsePreferWait } from '../http/parsePreferWait.ts';
 import { readJsonBody } from '../http/readJsonBody.ts';
 import { sendJson } from '../http/sendJson.ts';
@@ -36,6 +36,9 @@ export const contextQuerySchema = z.object({
  * - `PUT /resources/:id` — upsert + record the run in one transaction, then dispatch to a lane;
  *   201 created / 200 updated, `Location` header. In the `await` lane the request waits for the run
  *   up to `Prefer: wait=N` seconds (RFC 7240) and answers 202 Accepted if it has not finished.
+ *   An in-process lane that is full (`IN_PROCESS_QUEUE_LIMIT`) is asked before anything is written:
+ *   503 + `Retry-After` and no row, or (`IN_PROCESS_OVERFLOW=queue`) the queue lane takes the run
+ *   and the response's `run.overflowedFrom` names the lane asked for.
  * - `GET /resources/:id` — the resource, its latest run, its number of context records.
  * - `GET /resources/:id/context?limit=&cursor=` — its context records in key order, paginated.
  */
@@ -68,18 +71,36 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
         keyStart: longKey.key.slice(0, 100),
       });
     }
-    const lane = deps.selectLane(ctx);
+    const asked = deps.selectLane(ctx);
+    let lane = asked;
+    // Admission before the write: a run the lane cannot take must leave nothing behind (issue #9).
+    const admission = asked.admit?.() ?? { admitted: true as const };
+    if (!admission.admitted) {
+      if (!admission.overflow) {
+        throw new ServiceUnavailableError(`${admission.reason}; retry later or use the queue lane`, admission.retryAfterSeconds, { lane: asked.name });
+      }
+      lane = admission.overflow;
+      ctx.state.lane = lane.name; // labels the request's metrics
+    }
+    const reservation = admission.admitted ? admission.reservation : undefined;
     const requestId = ctx.state.requestId as string;
-    const { created, resource, run } = await upsertResourceWithRun(deps.db, {
-      id,
-      name: name ?? null,
-      attributesJson: attributes ? stringifyJsonExact(attributes) : null,
-      infoJson: stringifyJsonExact(info),
-      lane: lane.name,
-      requestId,
-      ownerId: lane.ownerId ?? null,
-    });
-    const dispatch = await lane.dispatch(run, { requestId });
+    let written: Awaited<ReturnType<typeof upsertResourceWithRun>>;
+    try {
+      written = await upsertResourceWithRun(deps.db, {
+        id,
+        name: name ?? null,
+        attributesJson: attributes ? stringifyJsonExact(attributes) : null,
+        infoJson: stringifyJsonExact(info),
+        lane: lane.name,
+        requestId,
+        ownerId: lane.ownerId ?? null,
+      });
+    } catch (error) {
+      reservation?.release();
+      throw error;
+    }
+    const { created, resource, run } = written;
+    const dispatch = await lane.dispatch(run, { requestId, ...(reservation ? { reservation } : {}) }).finally(() => reservation?.release());
     let status = created ? 201 : 200;
     let runNow = run;
     if (lane.name === 'await' && dispatch.dispatched && dispatch.completion) {
@@ -98,6 +119,7 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
         ...runBody(runNow, deps.links),
         dispatched: dispatch.dispatched,
         ...(dispatch.dispatched ? {} : { dispatchError: dispatch.reason }),
+        ...(lane === asked ? {} : { overflowedFrom: asked.name }),
       },
     });
   });
