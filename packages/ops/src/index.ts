@@ -7,3 +7,4 @@ export { registerQueueDepthMetric, QUEUE_JOB_STATES } from './queueDepthMetric.t
 export { createSecretMatcher, readAuthorization } from './createSecretMatcher.ts';
 export type { PresentedCredentials, SecretMatcher } from './createSecretMatcher.ts';
 export { listenServer } from './listenServer.ts';
+export { answerMalformedRequests } from './answerMalformedRequests.ts';
