@@ -99,7 +99,9 @@ describe('PostgreSQL restarted (fast and smart shutdown) under queue-lane load',
     suite = await createFaultSuite('pg_restart', { databaseServerUrl: postgres.url('postgres') });
     [api, worker] = await Promise.all([
       suite.startApi({ ...JOBS_ENV, OUTBOX_RELAY_INTERVAL_MS: '500', OUTBOX_RELAY_AFTER_MS: '2000' }),
-      suite.startWorker({ ...JOBS_ENV, WORKER_CONCURRENCY: '4' }),
+      // A slow ETL (each run sleeps 300 ms after its claim) keeps a backlog of jobs, so the outage
+      // reaches claims, commits and jobs waiting alike.
+      suite.startWorker({ ...JOBS_ENV, WORKER_CONCURRENCY: '4', WORKER_DATABASE_RETRY_MAX_MS: '3000', ETL_TEST_ENABLE: 'true', ETL_TEST_DELAY_MS: '300' }),
     ]);
   });
 
@@ -157,6 +159,7 @@ describe('PostgreSQL restarted (fast and smart shutdown) under queue-lane load',
     const failures = api.lines.filter((line) => line.msg === 'request failed' && line.status !== 503).map((line) => line.text.slice(0, 1500));
     expect(wrong, `${wrong.length} of ${load.answers.length} answers were neither 2xx nor a JSON 503; the API logged:\n${failures.join('\n')}`).toEqual([]);
     expect(load.answers.filter((a) => a.status === 503).length, 'the outage was seen by the load').toBeGreaterThan(0);
+    expect(worker.lines.some((line) => /database|ECONNREFUSED|57P0/i.test(line.text) && (line.level as number) >= 40), 'the outage was seen by the worker').toBe(true);
 
     // Every run in the database finishes `succeeded` (each PUT made a new resource: nothing to skip),
     // including any whose PUT committed but whose answer was a 503.
