@@ -16,12 +16,11 @@ import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
 import { Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
-import { storedRecords, waitForRun } from '../support/e2eSuite.ts';
-import { essence, expectedRecords } from '../support/expectedRecords.ts';
+import { waitForRun } from '../support/e2eSuite.ts';
 import { createFaultSuite, type FaultApi, type FaultSuite } from '../support/faultSuite.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/privatePostgres.ts';
 import type { SpawnedService } from '../support/spawnService.ts';
-import { readRun, uniqueResourceId } from '../support/testDb.ts';
+import { readContextRecords, readRun, uniqueResourceId } from '../support/testDb.ts';
 import { waitFor } from '../support/waitFor.ts';
 
 // A short stalled interval: BullMQ runs at most one stalled check per interval per queue (its
@@ -102,6 +101,8 @@ describe('a job failed by the stalled limit', () => {
     ]);
     expect((await readRun(suite.db, finished.runId))?.status).toBe('succeeded');
     expect((await readRun(suite.db, unfinished.runId))?.status).toBe('running');
+    const recordsBefore = await readContextRecords(suite.db, finished.resourceId);
+    expect(recordsBefore.length).toBeGreaterThan(0);
 
     worker = await suite.startWorker(WORKER_ENV);
 
@@ -111,7 +112,8 @@ describe('a job failed by the stalled limit', () => {
     const job = await suite.queue().getJob(finished.runId);
     expect(job?.returnvalue).toEqual({ outcome: 'already-finished', status: 'succeeded' });
     expect(await readRun(suite.db, finished.runId)).toMatchObject({ status: 'succeeded', attempts: 1 });
-    expect(await storedRecords(suite.db, finished.resourceId)).toEqual(essence(expectedRecords(finished.info)));
+    // The retried delivery wrote nothing: the records are those of the lost worker's run.
+    expect(await readContextRecords(suite.db, finished.resourceId)).toEqual(recordsBefore);
 
     const failedRun = await waitForRun(suite.db, unfinished.runId, 'failed', (run) => run.status === 'failed');
     expect(failedRun.error).toBe('job stalled more than allowable limit');
