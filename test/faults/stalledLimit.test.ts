@@ -13,7 +13,7 @@ import { claimRun, type Db } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { processRun } from '@tasklane/pipeline';
 import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { waitForRun } from '../support/e2eSuite.ts';
@@ -138,6 +138,32 @@ describe('a job failed by the stalled limit', () => {
     await waitFor('the job to complete once PostgreSQL is back', async () =>
       (await (await suite.queue().getJob(finished.runId))?.getState()) === 'completed' ? true : undefined,
     { timeoutMs: 30_000, describeLast: () => suite.output(30) });
+    expect((await readRun(suite.db, finished.runId))?.status).toBe('succeeded');
+  });
+
+  it('reconciles at start-up a job failed while no worker of ours was there to see it', async () => {
+    await worker?.stop();
+    const finished = await putRun('failed-unseen');
+    // Another process did the work, then failed the job for good: no `failed` event reaches a worker of ours.
+    const connection = createRedisConnection(suite.redisUrl, 'worker');
+    const other = new Worker(QUEUE_NAMES.etlRun, null, { connection, prefix: suite.prefix, autorun: false });
+    other.on('error', () => {});
+    try {
+      const job = (await other.getNextJob('other-1')) as Job | undefined;
+      expect(job?.id).toBe(finished.runId);
+      await didTheWork(suite.db, finished.runId);
+      await job!.moveToFailed(new UnrecoverableError('failed elsewhere'), 'other-1');
+    } finally {
+      await other.close();
+      connection.disconnect();
+    }
+    expect(await (await suite.queue().getJob(finished.runId))?.getState()).toBe('failed');
+    expect((await readRun(suite.db, finished.runId))?.status).toBe('succeeded');
+
+    worker = await suite.startWorker(WORKER_ENV);
+    await waitFor('the start-up sweep to complete the job', async () =>
+      (await (await suite.queue().getJob(finished.runId))?.getState()) === 'completed' ? true : undefined,
+    { timeoutMs: 20_000, describeLast: () => suite.output(30) });
     expect((await readRun(suite.db, finished.runId))?.status).toBe('succeeded');
   });
 });

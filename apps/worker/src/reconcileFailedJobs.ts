@@ -23,6 +23,7 @@ export interface FailedJobReconciler {
   /**
    * Reconciles every job in the queue's failed set, `pageSize` at a time: run once at start-up, so
    * a failure this process (or another) could not reconcile before it stopped is not left for good.
+   * Stopped by a PostgreSQL outage, it runs again, whole, with the next try after it.
    * @param options.pageSize - jobs per page. @defaultValue 500
    */
   sweep(queue: Queue, options?: { pageSize?: number }): Promise<void>;
@@ -55,7 +56,10 @@ export function createFailedJobReconciler(deps: FailedJobReconcilerDeps): Failed
   let delayMs = retry.initialDelayMs;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** The queue whose sweep stopped at a database outage, to sweep again with the next try. */
+  let resumeSweep: Queue | undefined;
 
+  /** Keeps `jobs` for the next try and arms the timer; the sweep of `resumeSweep` is run again then too. */
   function later(jobs: readonly Job[], error: unknown): void {
     for (const job of jobs) if (job.id) waiting.set(job.id, job);
     if (stopped || timer) return;
@@ -65,24 +69,30 @@ export function createFailedJobReconciler(deps: FailedJobReconcilerDeps): Failed
       const jobs = [...waiting.values()];
       waiting.clear();
       delayMs = Math.min(retry.maxDelayMs, delayMs * 2);
-      void reconcile(jobs);
+      const queue = resumeSweep;
+      resumeSweep = undefined;
+      void reconcile(jobs).then(() => (queue ? sweep(queue) : undefined)).catch((err: unknown) => deps.logger.warn({ err }, 'could not sweep failed jobs'));
     }, delayMs);
     timer.unref();
   }
 
-  async function reconcile(jobs: readonly Job[]): Promise<void> {
+  /** Reconciles a batch; false when PostgreSQL was unavailable (the batch then waits in `waiting`). */
+  async function reconcile(jobs: readonly Job[]): Promise<boolean> {
     const failed = jobs.flatMap((job) => {
       const payload = etlRunJobSchema.safeParse(job.data);
       return payload.success ? [{ job, runId: payload.data.runId }] : [];
     });
-    if (failed.length === 0) return;
+    if (failed.length === 0) return true;
     let statuses: Map<string, string>;
     try {
       statuses = await readRunStatuses(deps.db, failed.map((f) => f.runId));
     } catch (error) {
-      if (isDatabaseUnavailable(error)) return later(failed.map((f) => f.job), error);
-      deps.logger.error({ err: error, jobs: failed.length }, 'could not read the runs of failed jobs');
-      return;
+      if (!isDatabaseUnavailable(error)) {
+        deps.logger.error({ err: error, jobs: failed.length }, 'could not read the runs of failed jobs');
+        return true;
+      }
+      later(failed.map((f) => f.job), error);
+      return false;
     }
     delayMs = retry.initialDelayMs;
     for (const { job, runId } of failed) {
@@ -104,6 +114,22 @@ export function createFailedJobReconciler(deps: FailedJobReconcilerDeps): Failed
         else log.error({ err: error }, 'could not reconcile a failed job with its run');
       }
     }
+    return true;
+  }
+
+  async function sweep(queue: Queue, pageSize = 500): Promise<void> {
+    // Pages from the oldest end; the jobs retry() moved on left the set, so the next page starts
+    // right after the ones still there.
+    for (let start = 0; !stopped; ) {
+      const page = (await queue.getJobs(['failed'], start, start + pageSize - 1, true)).filter((job): job is Job => Boolean(job));
+      if (page.length === 0) return;
+      const before = await queue.getFailedCount();
+      if (!(await reconcile(page))) {
+        resumeSweep = queue; // PostgreSQL is down: the whole sweep runs again with the next try
+        return;
+      }
+      start += page.length - (before - (await queue.getFailedCount()));
+    }
   }
 
   return {
@@ -113,19 +139,7 @@ export function createFailedJobReconciler(deps: FailedJobReconcilerDeps): Failed
       if (!final) return;
       reconcile([job]).catch((err: unknown) => deps.logger.error({ err, jobId: job.id }, 'could not reconcile a failed job with its run'));
     },
-    async sweep(queue, options = {}) {
-      const pageSize = options.pageSize ?? 500;
-      // Pages from the oldest end: a job reconciled by retry() leaves the set, which would shift
-      // the pages under a newest-first walk.
-      for (let start = 0; !stopped; ) {
-        const page = await queue.getJobs(['failed'], start, start + pageSize - 1, true);
-        if (page.length === 0) return;
-        const before = await queue.getFailedCount();
-        await reconcile(page.filter((job): job is Job => Boolean(job)));
-        const left = before - (await queue.getFailedCount());
-        start += page.length - left;
-      }
-    },
+    sweep: (queue, options = {}) => sweep(queue, options.pageSize),
     pending: () => waiting.size,
     stop() {
       stopped = true;
