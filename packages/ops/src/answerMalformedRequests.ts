@@ -27,7 +27,9 @@ const guarded = new WeakSet<Server>();
  *   request or headers timeout expires, `400` for anything else. The answer is written only on a
  *   writable socket that owes no earlier response: a parse error in a pipelined request behind one
  *   still being answered would otherwise be read as that request's answer, or corrupt it half-sent
- *   (the rule of Node's `socketOnError`, made stricter). Such a socket is closed unanswered.
+ *   (the rule of Node's `socketOnError`, made stricter). Such a socket is closed unanswered. A
+ *   request timeout while a body is still arriving is that request's own answer (408), unless its
+ *   response has already begun.
  *
  * - A `CONNECT` request, which Node would close unanswered when nothing listens for `connect`,
  *   gets `400 bad_request`: these servers are not proxies.
@@ -58,8 +60,13 @@ export function answerMalformedRequests(server: Server): void {
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const pending = owed.get(socket);
-    if (error.code === 'ECONNRESET' || !socket.writable || (pending !== undefined && pending.size > 0)) {
+    const pending = [...(owed.get(socket) ?? [])];
+    // A timeout concerns the request still being received, whose response is the one owed (Node's
+    // default answers it 408 too); a parse error concerns a later, pipelined request, behind
+    // responses still owed.
+    const answersOwedRequest = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && pending.length === 1;
+    const blocked = pending.some((res) => res.headersSent) || (pending.length > 0 && !answersOwedRequest);
+    if (error.code === 'ECONNRESET' || !socket.writable || blocked) {
       socket.destroy();
       return;
     }
