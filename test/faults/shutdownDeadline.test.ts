@@ -6,7 +6,8 @@
 // recorded `lost` (by the stopping API itself when PostgreSQL was up, else by a live instance's
 // reaper), and the worker's run is finished by a fresh worker (its job retried, or re-published by
 // the outbox relay when Redis came back empty).
-import { createDb, type Db } from '@tasklane/db';
+import { fileURLToPath } from 'node:url';
+import { createDb, ensureDatabase, migrateDeploy, type Db } from '@tasklane/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { waitForRun } from '../support/e2eSuite.ts';
@@ -25,11 +26,15 @@ describe('SIGTERM with a dependency down', () => {
   let postgres: PrivatePostgres;
   let redis: PrivateRedis;
   let db: Db;
+  let databaseUrl: string;
   const started: SpawnedService[] = [];
 
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
-    db = createDb({ url: postgres.url, poolSize: 2, connectTimeoutMs: 2000 });
+    databaseUrl = postgres.url('tasklane');
+    await ensureDatabase(databaseUrl);
+    await migrateDeploy({ connectionString: databaseUrl, migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)) });
+    db = createDb({ url: databaseUrl, poolSize: 2, connectTimeoutMs: 2000 });
   });
   afterAll(async () => {
     await Promise.all(started.map((service) => service.stop(2000)));
@@ -41,7 +46,7 @@ describe('SIGTERM with a dependency down', () => {
     return {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
-      DATABASE_URL: postgres.url,
+      DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
       QUEUE_PREFIX: prefix,
       WORKER_HTTP_PORT: '0',
@@ -84,7 +89,7 @@ describe('SIGTERM with a dependency down', () => {
       // The next case starts from healthy dependencies and no process of this one.
       await Promise.all(started.splice(0).map((service) => service.stop(BOUND_MS)));
       if (!redis.running) await redis.start();
-      if (!postgres.running) await postgres.start();
+      if (!(await postgres.isRunning())) await postgres.start();
     }
   });
 

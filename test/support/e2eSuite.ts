@@ -59,6 +59,8 @@ export interface E2eSuiteOptions {
   env?: Record<string, string>;
   /** Connections of the suite's own database client. @defaultValue the scratch database's default */
   poolSize?: number;
+  /** A database URL on the PostgreSQL server to create the suite's database on. @defaultValue the shared test server */
+  databaseServerUrl?: string;
 }
 
 /**
@@ -66,10 +68,10 @@ export interface E2eSuiteOptions {
  * @param label - names the scratch database (`tasklane_<label>_<random>`)
  */
 export async function createE2eSuite(label: string, options: E2eSuiteOptions = {}): Promise<E2eSuite> {
-  const scratch: MigratedScratchDatabase = await createMigratedScratchDatabase(
-    label,
-    options.poolSize === undefined ? {} : { poolSize: options.poolSize },
-  );
+  const scratch: MigratedScratchDatabase = await createMigratedScratchDatabase(label, {
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    ...(options.databaseServerUrl === undefined ? {} : { serverUrl: options.databaseServerUrl }),
+  });
   const prefix = options.prefix ?? uniqueQueuePrefix();
   const redisUrl = options.redisUrl ?? testRedisUrl();
   const env = {

@@ -31,13 +31,16 @@ export function uniqueFaultPrefix(): string {
  * Creates a suite's database and prefix.
  * @param label - names the scratch database (`tasklane_f_<label>_<random>`)
  * @param options.redisUrl - the Redis of every process. @defaultValue the shared test Redis
+ * @param options.databaseServerUrl - a database URL on the PostgreSQL server of the suite's database
+ *   (a private cluster the test restarts). @defaultValue the shared test server
  */
-export async function createFaultSuite(label: string, options: { redisUrl?: string } = {}): Promise<FaultSuite> {
+export async function createFaultSuite(label: string, options: { redisUrl?: string; databaseServerUrl?: string } = {}): Promise<FaultSuite> {
   return createE2eSuite(`f_${label}`, {
     prefix: uniqueFaultPrefix(),
     env: { ETL_LANE: 'queue' },
     poolSize: 8,
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    ...(options.databaseServerUrl === undefined ? {} : { databaseServerUrl: options.databaseServerUrl }),
   });
 }
 

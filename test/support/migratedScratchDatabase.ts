@@ -20,9 +20,14 @@ export interface MigratedScratchDatabase {
 /**
  * Creates `tasklane_<label>_<random>` on the test database's server and applies prisma/migrations.
  * @param label - words naming the suite (see `createScratchDatabase`)
+ * @param options.serverUrl - any database URL on the server to create it on (a test's private
+ *   cluster). @defaultValue the test database's server
  */
-export async function createMigratedScratchDatabase(label: string, options: { poolSize?: number } = {}): Promise<MigratedScratchDatabase> {
-  const scratch = await createScratchDatabase(testDatabaseUrl(), label);
+export async function createMigratedScratchDatabase(
+  label: string,
+  options: { poolSize?: number; serverUrl?: string } = {},
+): Promise<MigratedScratchDatabase> {
+  const scratch = await createScratchDatabase(options.serverUrl ?? testDatabaseUrl(), label);
   try {
     await migrateDeploy({ connectionString: scratch.url, migrationsDir });
   } catch (error) {

@@ -1,98 +1,144 @@
-// A PostgreSQL server of one test file's own, for fault injection: the test stops it (the database
-// is down) and starts it again on the same port and data directory while the API and worker keep
-// running. Never the shared PostgreSQL on 5432, which other suites and engineers use. The cluster is
-// created with PostgreSQL 15's initdb in a temporary directory owned by the `postgres` user (initdb
-// and the server refuse to run as root), holds one migrated database, and is removed by close().
-import { execFile, spawnSync } from 'node:child_process';
+// A PostgreSQL 15 cluster of one test file's own, for fault injection: the test shuts it down (fast,
+// smart or immediate) and starts it again on the same port while the API and worker keep running.
+// Never the shared cluster on 5432, which other suites and engineers use. Its data directory is a
+// fresh temporary one, removed by `close()`; fsync is off (a test cluster holds nothing to keep).
+import { execFile } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ensureDatabase, migrateDeploy } from '@tasklane/db';
+import pg from 'pg';
+import { waitFor } from './waitFor.ts';
 
 const run = promisify(execFile);
-const BIN = '/usr/lib/postgresql/15/bin';
-const migrationsDir = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
-/** A private PostgreSQL cluster with one migrated database. */
+/** Where Debian's postgresql-15 puts initdb, pg_ctl and postgres. */
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** How `pg_ctl stop` shuts the server down (PostgreSQL docs, "pg_ctl", `-m`). */
+export type ShutdownMode = 'smart' | 'fast' | 'immediate';
+
 export interface PrivatePostgres {
-  /** `postgresql://postgres@127.0.0.1:<port>/tasklane` */
-  url: string;
+  /** `postgresql://postgres@127.0.0.1:<port>/<database>` */
+  url(database: string): string;
   port: number;
-  /** True while the server runs. */
-  readonly running: boolean;
+  /** The data directory (its `log` file has the server's log). */
+  dataDir: string;
   /**
-   * Stops the server and waits until it is gone. `immediate` (default) ends every session at once,
-   * like a crash; `fast` rolls back open transactions and disconnects clients cleanly. Idempotent.
+   * Asks the server to shut down in `mode` and returns at once (`pg_ctl stop -W`): a smart
+   * shutdown waits for every session to end, so waiting here could wait forever.
    */
-  stop(mode?: 'immediate' | 'fast'): Promise<void>;
-  /** Starts it again on the same port and data, and waits until it accepts connections. */
+  requestStop(mode: ShutdownMode): Promise<void>;
+  /** Shuts down in `mode` and waits until the server is gone. */
+  stop(mode: ShutdownMode): Promise<void>;
+  /** Starts the server (it must be stopped) and waits until it accepts connections. */
   start(): Promise<void>;
-  /** Stops it for good and removes its files. */
+  /** True once `pg_ctl status` says a server runs. */
+  isRunning(): Promise<boolean>;
+  /** Stops the server (immediate) and removes its data directory. */
   close(): Promise<void>;
 }
 
-/** Runs a PostgreSQL binary as the `postgres` user. */
-function asPostgres(binary: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run('runuser', ['-u', 'postgres', '--', join(BIN, binary), ...args], { timeout: 60_000 });
-}
-
 /**
- * Creates a cluster in a temporary directory, starts it on a free port of 127.0.0.1 (no fsync: a
- * test server), creates the `tasklane` database and applies prisma/migrations.
- * @throws Error with the tool's output when initdb, the start or the migration fails
+ * Creates a cluster with `initdb` in a temporary directory (trust authentication, user `postgres`),
+ * starts it on a free port and waits until it accepts connections. As root, every PostgreSQL program
+ * runs as the `postgres` OS user (`runuser`), since PostgreSQL refuses to run as root.
+ * @param options.settings - extra `postgres -c name=value` settings, e.g. `{ max_connections: '40' }`
+ * @throws Error with the server's log when it does not come up
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'tasklane-pg-'));
-  const pgUid = Number(spawnSync('id', ['-u', 'postgres']).stdout.toString().trim());
-  chownSync(dir, pgUid, -1);
-  const data = join(dir, 'data');
+export async function startPrivatePostgres(options: { settings?: Record<string, string> } = {}): Promise<PrivatePostgres> {
   const port = await freePort();
-  const url = `postgresql://postgres@127.0.0.1:${port}/tasklane`;
-  let running = false;
-  const stopNow = () => {
-    if (running) spawnSync('runuser', ['-u', 'postgres', '--', join(BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
-  };
-  process.once('exit', stopNow);
+  const dataDir = mkdtempSync(join(tmpdir(), 'tasklane-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    chownSync(dataDir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const pgRun = (program: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, program), ...args]) : run(join(PG_BIN, program), args);
+  const log = join(dataDir, 'log');
+  const settings = { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: dataDir, fsync: 'off', ...options.settings };
+  const serverOptions = Object.entries(settings)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(' ');
+
+  await pgRun('initdb', ['-D', join(dataDir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
 
   async function start(): Promise<void> {
-    if (running) throw new Error(`private PostgreSQL on port ${port} is already running`);
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    await asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-    running = true;
+    try {
+      await pgRun('pg_ctl', ['start', '-D', join(dataDir, 'data'), '-l', log, '-o', serverOptions, '-w', '-t', '30']);
+    } catch (error) {
+      throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${await readLog()}`);
+    }
+    await waitFor(
+      `private PostgreSQL on port ${port} to accept connections`,
+      async () => {
+        const client = new pg.Client({ connectionString: url('postgres'), connectionTimeoutMillis: 1000 });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return undefined;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 100, describeLast: () => log },
+    );
   }
 
-  async function stop(mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
-    if (!running) return;
-    await asPostgres('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
-    running = false;
+  async function requestStop(mode: ShutdownMode): Promise<void> {
+    await pgRun('pg_ctl', ['stop', '-D', join(dataDir, 'data'), '-m', mode, '-W']);
+  }
+
+  async function isRunning(): Promise<boolean> {
+    try {
+      await pgRun('pg_ctl', ['status', '-D', join(dataDir, 'data')]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function stop(mode: ShutdownMode): Promise<void> {
+    if (!(await isRunning())) return;
+    await pgRun('pg_ctl', ['stop', '-D', join(dataDir, 'data'), '-m', mode, '-w', '-t', '60']);
+  }
+
+  async function readLog(): Promise<string> {
+    try {
+      const { stdout } = await run('tail', ['-n', '40', log]);
+      return stdout;
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  function url(database: string): string {
+    return `postgresql://postgres@127.0.0.1:${port}/${database}`;
   }
 
   try {
-    await asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-N', '-E', 'UTF8', '--locale=C']);
     await start();
-    await ensureDatabase(url);
-    await migrateDeploy({ connectionString: url, migrationsDir });
   } catch (error) {
-    stopNow();
-    process.off('exit', stopNow);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   return {
     url,
     port,
-    get running() {
-      return running;
-    },
+    dataDir,
+    requestStop,
     stop,
     start,
+    isRunning,
     async close() {
-      await stop('immediate').catch(() => stopNow());
-      process.off('exit', stopNow);
-      rmSync(dir, { recursive: true, force: true });
+      await stop('immediate').catch(() => {});
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

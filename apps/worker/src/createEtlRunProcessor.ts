@@ -1,5 +1,5 @@
 import type { Db } from '@tasklane/db';
-import { recordRunFailure } from '@tasklane/db';
+import { isDatabaseUnavailable, recordRunFailure } from '@tasklane/db';
 import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import type { EtlRunJob } from '@tasklane/queue';
@@ -29,6 +29,7 @@ export interface EtlRunProcessorDeps {
  * maps failures the BullMQ way:
  * - a payload that does not match the contract, or a run that does not exist, is an
  *   `UnrecoverableError`: retrying cannot fix it, so BullMQ fails the job at once;
+ * - a database outage is rethrown unrecorded (see `deferWhileDatabaseUnavailable`, which wraps this);
  * - any other error is recorded on the run (back to `queued` while attempts remain, `failed` on
  *   the last one) and rethrown, so BullMQ retries it with exponential backoff.
  */
@@ -54,6 +55,9 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
       // An aborted signal rejects with its reason, which BullMQ's cancelJob sets to a string: wrap it,
       // or BullMQ would record the failed attempt without a failedReason.
       const error = caught instanceof Error ? caught : new Error(String(caught));
+      // PostgreSQL unavailable: not this run's failure, and nothing could record it anyway; the
+      // wrapper (deferWhileDatabaseUnavailable) puts the job back without spending an attempt.
+      if (isDatabaseUnavailable(error)) throw error;
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, final ? 'etl run failed' : 'etl run attempt failed; will retry');
       await recordRunFailure(deps.db, runId, { error: error.message, final });

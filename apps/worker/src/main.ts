@@ -3,10 +3,11 @@ import { loadConfig } from '@tasklane/config';
 import { createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
-import { recordFailedJob } from './recordFailedJob.ts';
+import { deferWhileDatabaseUnavailable } from './deferWhileDatabaseUnavailable.ts';
+import { createFailedJobReconciler } from './reconcileFailedJobs.ts';
 import { createHttpEnricher } from '@tasklane/pipeline';
 import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
 import { startOpsServer } from './ops/startOpsServer.ts';
@@ -30,7 +31,9 @@ const processor = createEtlRunProcessor({
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
   onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
 });
-const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
+// A PostgreSQL outage defers the job without spending an attempt (issue #9, "What must hold" 6).
+const databaseRetry = { initialDelayMs: config.queue.backoffMs, maxDelayMs: config.worker.databaseRetryMaxMs };
+const worker = new Worker(QUEUE_NAMES.etlRun, deferWhileDatabaseUnavailable(processor, { logger, backoff: databaseRetry }), {
   connection,
   prefix: config.queue.prefix,
   concurrency: config.worker.concurrency,
@@ -38,7 +41,13 @@ const worker = new Worker(QUEUE_NAMES.etlRun, processor, {
   stalledInterval: config.worker.stalledIntervalMs,
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
-worker.on('failed', recordFailedJob({ db, logger }));
+// BullMQ's job state and the run row agree once a job failed for good (see reconcileFailedJobs.ts).
+const reconciler = createFailedJobReconciler({ db, logger, retry: databaseRetry });
+worker.on('failed', reconciler.onFailed);
+const failedJobs = new Queue(QUEUE_NAMES.etlRun, { connection, prefix: config.queue.prefix });
+failedJobs.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
+closers.push(() => failedJobs.close());
+closers.push(async () => reconciler.stop());
 // Graceful stop: take no new jobs and let active ones finish; past the grace period, cancel them
 // (their processors see the abort signal and fail the attempt, so BullMQ schedules a retry and no
 // job is left `active`).
@@ -87,6 +96,9 @@ logger.info(
   { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency },
   `Tasklane worker consuming ${config.queue.prefix}:${QUEUE_NAMES.etlRun} with concurrency ${config.worker.concurrency}`,
 );
+
+// Failures left unreconciled by a process that stopped (or by PostgreSQL being down then).
+reconciler.sweep(failedJobs).catch((err: unknown) => logger.warn({ err }, 'could not sweep failed jobs; the next start will'));
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;

@@ -77,6 +77,7 @@ const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  WORKER_DATABASE_RETRY_MAX_MS: positiveInt.default(30_000),
   ETL_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
   ETL_TEST_ENABLE: envBoolean.default(false),
   // --- Operations (issue #5) ---
@@ -263,6 +264,12 @@ export interface Config {
     readonly lockDurationMs: number;
     /** BullMQ stalled-job check interval, in ms. @defaultValue 30000 */
     readonly stalledIntervalMs: number;
+    /**
+     * Longest wait, in ms, before a job deferred by a PostgreSQL outage is tried again (it starts at
+     * `JOB_BACKOFF_MS` and doubles; a deferral spends no attempt), and between retries of a failed
+     * job's reconciliation with its run. @defaultValue 30000
+     */
+    readonly databaseRetryMaxMs: number;
     /** The worker's own HTTP server (`/healthz`, `/readyz`, `/metrics`); port 0 picks a free one. @defaultValue 0.0.0.0:3001 */
     readonly http: { readonly host: string; readonly port: number };
   };
@@ -383,6 +390,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      databaseRetryMaxMs: e.WORKER_DATABASE_RETRY_MAX_MS,
       http: { host: e.WORKER_HTTP_HOST, port: e.WORKER_HTTP_PORT },
     },
     etlTestDelay: { enabled: e.ETL_TEST_ENABLE, delayMs: e.ETL_TEST_DELAY_MS },

@@ -15,6 +15,7 @@ export type { ClaimedRun, ClaimRefusal } from './claimRun.ts';
 export { commitRunRecords } from './commitRunRecords.ts';
 export type { CommitOutcome, ContextRecordInput } from './commitRunRecords.ts';
 export { recordRunFailure } from './recordRunFailure.ts';
+export { readRunStatuses } from './readRunStatuses.ts';
 export type { EtlRunView, ResourceRow } from './views.ts';
 export { migrateDeploy, ensureDatabase } from './migrate/index.ts';
 export { registerApiInstance, markApiInstanceStopped, reapOrphanedRuns, abandonRuns, failOrphanedOwnRuns } from './apiInstances.ts';

@@ -9,3 +9,4 @@ export type { PresentedCredentials, SecretMatcher } from './createSecretMatcher.
 export { listenServer } from './listenServer.ts';
 export { createErrorLog } from './createErrorLog.ts';
 export type { ErrorLogOptions } from './createErrorLog.ts';
+export { answerMalformedRequests } from './answerMalformedRequests.ts';

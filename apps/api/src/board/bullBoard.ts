@@ -73,11 +73,7 @@ export function bullBoard(options: BoardOptions, logger: Logger): Middleware {
     if (!who) throw new UnauthorizedError('the queue dashboard needs credentials', challenge);
     if (!isSafeMethod(ctx.method)) {
       if (options.readOnly) throw new ForbiddenError('the queue dashboard is read-only');
-      // The browser resends basic-auth credentials on its own, so a page on another site could post
-      // a form here (cross-site request forgery); browsers name the page's origin on such requests.
-      // Hosts are compared, not schemes: behind a TLS-terminating proxy this process sees http.
-      const origin = ctx.get('Origin');
-      if (origin && hostOf(origin) !== ctx.host) throw new ForbiddenError('cross-origin writes to the queue dashboard are refused');
+      refuseCrossSiteWrite(ctx.get('Origin'), ctx.get('Sec-Fetch-Site'), ctx.host);
     }
     ctx.state.client = `board:${who}`;
     await next();
@@ -108,6 +104,32 @@ export function bullBoard(options: BoardOptions, logger: Logger): Middleware {
 
   const guarded = compose([guard, served]);
   return (ctx, next) => (ctx.path === base || ctx.path.startsWith(`${base}/`) ? guarded(ctx, next) : next());
+}
+
+/** `Sec-Fetch-Site` values a write may carry: the board's own page, or the user typing/bookmarking it. */
+const SAME_ORIGIN_FETCH_SITES: ReadonlySet<string> = new Set(['same-origin', 'none']);
+
+/**
+ * Refuses a write that a page on another site made the browser send (cross-site request forgery):
+ * the browser resends basic-auth credentials on its own, so such a request authenticates.
+ * - With an `Origin` header, its host must be this request's `Host` (hosts are compared, not schemes:
+ *   behind a TLS-terminating proxy this process sees http).
+ * - Without one (browsers omit it on some cross-site requests), `Sec-Fetch-Site` decides: `same-origin`
+ *   and `none` pass; `cross-site`, `same-site` (another subdomain is another application) and any
+ *   other value are refused. Source: W3C Fetch Metadata Request Headers, §2.1; OWASP CSRF Cheat
+ *   Sheet, "Fetch Metadata headers".
+ * - With neither, it is not a browser's request (curl, a script with a token): it passes.
+ *
+ * @throws ForbiddenError (403) for a cross-site write
+ */
+function refuseCrossSiteWrite(origin: string, fetchSite: string, host: string): void {
+  if (origin) {
+    if (hostOf(origin) !== host) throw new ForbiddenError('cross-origin writes to the queue dashboard are refused');
+    return;
+  }
+  if (fetchSite && !SAME_ORIGIN_FETCH_SITES.has(fetchSite.trim().toLowerCase())) {
+    throw new ForbiddenError('writes to the queue dashboard from another site are refused (Sec-Fetch-Site)');
+  }
 }
 
 /** The `host[:port]` of an Origin header, or '' for `null` and anything unparsable. */

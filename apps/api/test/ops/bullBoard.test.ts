@@ -95,6 +95,30 @@ describe('Bull Board with basic auth and a bearer token', () => {
     expect(await app.queues.etlRun.count()).toBe(1);
   });
 
+  it('refuses cross-site writes that carry no Origin, by Sec-Fetch-Site, and accepts same-origin ones and scripts without it', async () => {
+    // Browsers omit Origin on some cross-site requests (e.g. a form GET-to-POST redirect, older
+    // engines); every browser that does sends Sec-Fetch-Site (Fetch Metadata, W3C).
+    for (const site of ['cross-site', 'same-site']) {
+      const forged = await request(app.baseUrl, 'PUT', '/admin/queues/api/queues/etl-run/pause', { headers: { ...AUTH, 'Sec-Fetch-Site': site }, body: '{}' });
+      expect(forged.status, site).toBe(403);
+      expect(forged.json, site).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
+      expect(await app.queues.etlRun.isPaused(), site).toBe(false);
+    }
+    for (const site of ['same-origin', 'none']) {
+      const own = await request(app.baseUrl, 'PUT', '/admin/queues/api/queues/etl-run/pause', { headers: { ...AUTH, 'Sec-Fetch-Site': site }, body: '{}' });
+      expect(own.status, site).toBe(200);
+      expect(await app.queues.etlRun.isPaused(), site).toBe(true);
+      await app.queues.etlRun.resume();
+    }
+    // A script (curl, a deploy hook): credentials, no Origin, no Sec-Fetch-Site.
+    const script = await request(app.baseUrl, 'PUT', '/admin/queues/api/queues/etl-run/pause', { headers: { Authorization: `Bearer ${BOARD_TOKEN}` }, body: '{}' });
+    expect(script.status).toBe(200);
+    expect(await app.queues.etlRun.isPaused()).toBe(true);
+    await app.queues.etlRun.resume();
+    // Reads are not writes: a cross-site page may not read them anyway (no CORS), and they change nothing.
+    expect((await request(app.baseUrl, 'GET', '/admin/queues/api/queues', { headers: { ...AUTH, 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(200);
+  });
+
   it('leaves routes outside its prefix alone, and labels its metrics by route pattern', async () => {
     expect((await request(app.baseUrl, 'GET', '/admin/queuesx')).status).toBe(404);
     const metrics = await request(app.baseUrl, 'GET', '/metrics');

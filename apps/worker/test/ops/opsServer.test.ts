@@ -8,6 +8,7 @@ import { createRedisConnection } from '@tasklane/queue';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itAnswersMalformedRequestsWithJson } from '../../../../test/support/malformedRequestCases.ts';
 import { createTestDb } from '../../../../test/support/testDb.ts';
 import { testRedisUrl } from '../../../../test/support/testQueue.ts';
 import { startOpsServer, type OpsServer } from '../../src/ops/startOpsServer.ts';
@@ -134,5 +135,9 @@ describe('the worker ops server', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     const head = await fetch(`${healthy.url}/healthz`, { method: 'HEAD' });
     expect(head.status).toBe(200);
+  });
+
+  describe('requests no HTTP client would send (issue #9, "What must hold" 7)', () => {
+    itAnswersMalformedRequestsWithJson(() => healthy.url);
   });
 });
