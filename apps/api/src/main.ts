@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { loadConfig } from '@tasklane/config';
 import { abandonRuns, createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
@@ -10,6 +8,7 @@ import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
+import { createApiInstanceIdentity } from './lifecycle/createApiInstanceIdentity.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/startOutboxRelay.ts';
 import { createInProcessExecutor } from './lanes/createInProcessExecutor.ts';
@@ -20,8 +19,9 @@ import type { Lane } from './lanes/Lane.ts';
 import { listen } from './listen.ts';
 
 const config = loadConfig();
-const instance = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, hostname: hostname(), pid: process.pid };
-const logger = pino({ level: config.log.level, base: { service: 'api', instanceId: instance.id } });
+// Its id changes when another instance declares this one dead (issue #9): read `instance.id` at use.
+const instance = createApiInstanceIdentity();
+const logger = pino({ level: config.log.level, base: { service: 'api' }, mixin: () => ({ instanceId: instance.id }) });
 try {
   checkOpenAccess(config.env, config.auth, logger);
 } catch (error) {
@@ -51,7 +51,7 @@ const testDelayMs = config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 
 const enrich = config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined;
 const registry = createMetricsRegistry();
 const onRunFinished = observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger });
-const executor = createInProcessExecutor({ db, logger, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich, onRunFinished });
+const executor = createInProcessExecutor({ db, logger, instance, concurrency: config.lanes.inProcessConcurrency, testDelayMs, enrich, onRunFinished });
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
   maxThreads: config.lanes.threadPoolSize,
@@ -62,7 +62,7 @@ const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
 });
 closers.push({ name: 'thread pool', close: () => pool.destroy() });
 const inProcess = (name: 'inline' | 'await' | 'thread', transform: (json: string) => unknown) =>
-  createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instanceId: instance.id });
+  createInProcessLane({ name, executor, transform: transform as typeof transformInfoJson, instance });
 const lanes: Lane[] = [
   createQueueLane({ queues, enqueueTimeoutMs: config.redis.enqueueTimeoutMs, logger }),
   inProcess('inline', transformInfoJson),
@@ -149,7 +149,7 @@ async function shutdown(signal: string): Promise<void> {
   if (unfinished.length > 0) {
     const recovery = config.lifecycle.lostRunRecovery;
     const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
-    const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
+    const abandoned = await abandonRuns(db, unfinished, { reason, recovery, ownerId: instance.id });
     logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
     if (recovery === 'queue') await requeue(abandoned);
   }

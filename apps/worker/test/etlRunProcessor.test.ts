@@ -45,7 +45,7 @@ describe('the etl-run processor', () => {
     ids.push(id);
     return id;
   }
-  const processorWith = (transform: TransformInfoJson = transformInfoJson) => createEtlRunProcessor({ db, logger, transform });
+  const processorWith = (transform: TransformInfoJson = transformInfoJson) => createEtlRunProcessor({ db, logger, workerId: 'worker:etl-run-processor-test', transform });
 
   beforeAll(() => {
     db = createTestDb();

@@ -8,7 +8,10 @@ export interface ContextRecordInput {
 }
 
 /** What {@link commitRunRecords} did. */
-export type CommitOutcome = { outcome: 'written'; recordCount: number } | { outcome: 'stale'; newerVersion: number };
+export type CommitOutcome =
+  | { outcome: 'written'; recordCount: number }
+  | { outcome: 'stale'; newerVersion: number }
+  | { outcome: 'lease-lost' };
 
 /**
  * Replaces a resource's context records with those of one run and marks the run `succeeded`,
@@ -19,13 +22,26 @@ export type CommitOutcome = { outcome: 'written'; recordCount: number } | { outc
  * an upsert that only advances when `resource_version <= $version` takes the row lock, so two runs of
  * the same resource serialise here and an older version can never overwrite a newer one, whatever
  * order workers finish in. Re-running the same version rewrites the same records (idempotent).
+ *
+ * Fenced: the transaction first locks the run row WHERE its `lease` is still `run.lease` and it is
+ * still `running`. When it is not (the reaper declared the owner dead, a shutdown abandoned the run,
+ * another worker took the job over), nothing at all is written — no records, no status — and the
+ * outcome is `lease-lost`. The row lock keeps the lease from changing until the commit, since every
+ * other transition of a run updates that row.
+ *
+ * @param run.lease - the lease {@link claimRun} returned
  */
 export async function commitRunRecords(
   db: Db,
-  run: { id: string; resourceId: string; resourceVersion: number },
+  run: { id: string; resourceId: string; resourceVersion: number; lease: string },
   records: readonly ContextRecordInput[],
 ): Promise<CommitOutcome> {
   return db.$transaction(async (tx) => {
+    const held = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM etl_runs
+      WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'
+      FOR UPDATE`;
+    if (held.length === 0) return { outcome: 'lease-lost' };
     const advanced = await tx.$queryRaw<{ resource_version: number }[]>`
       INSERT INTO context_versions (resource_id, resource_version, run_id)
       VALUES (${run.resourceId}, ${run.resourceVersion}, ${run.id}::uuid)
@@ -39,8 +55,8 @@ export async function commitRunRecords(
       const newerVersion = current?.resource_version ?? run.resourceVersion;
       await tx.$executeRaw`
         UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
-          error = ${`stale: records of version ${newerVersion} were already written`}
-        WHERE id = ${run.id}::uuid`;
+          error = ${`stale: records of version ${newerVersion} were already written`}, lease = NULL, leased_by = NULL
+        WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid`;
       return { outcome: 'stale', newerVersion };
     }
     await tx.$executeRaw`DELETE FROM context_records WHERE resource_id = ${run.resourceId}`;
@@ -51,8 +67,9 @@ export async function commitRunRecords(
         FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(key text, value jsonb, "valueType" text)`;
     }
     await tx.$executeRaw`
-      UPDATE etl_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP, record_count = ${records.length}, error = NULL
-      WHERE id = ${run.id}::uuid`;
+      UPDATE etl_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP, record_count = ${records.length}, error = NULL,
+        lease = NULL, leased_by = NULL
+      WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid`;
     return { outcome: 'written', recordCount: records.length };
   });
 }

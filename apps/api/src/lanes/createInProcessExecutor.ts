@@ -32,12 +32,18 @@ export type InProcessOutcome = ProcessRunOutcome | { outcome: 'failed'; error: s
  * `concurrency` slots. Work beyond the bound waits in memory; that wait is the run's lag
  * (queued → started), recorded by `claimRun` when a slot frees up.
  *
+ * Claims are fenced (see `claimRun`): a run is claimed under this instance's id as it is when a slot
+ * frees up, only while the instance owns it and is not declared dead; a run whose lease was taken
+ * meanwhile (the reaper, a shutdown) ends `lease-lost`, writes nothing and is logged.
+ *
+ * @param deps.instance - this API instance; its `id` is read at each claim
  * @param deps.concurrency - runs executing at once (`IN_PROCESS_CONCURRENCY`)
  * @param deps.testDelayMs - test-only slow step from config. @defaultValue 0
  */
 export function createInProcessExecutor(deps: {
   db: Db;
   logger: Logger;
+  instance: { readonly id: string };
   concurrency: number;
   testDelayMs?: number;
   /** Optional enrichment step (config `ENRICHMENT_URL`). */
@@ -58,14 +64,33 @@ export function createInProcessExecutor(deps: {
   }
 
   async function run(runId: string, transform: TransformInfoJson): Promise<InProcessOutcome> {
+    let lease: string | undefined;
     try {
-      return await processRun({ db: deps.db, transform, testDelayMs: deps.testDelayMs, enrich: deps.enrich }, runId);
+      const outcome = await processRun(
+        { db: deps.db, transform, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
+        runId,
+        { lane: 'in-process', instanceId: deps.instance.id, onClaimed: (claimed) => (lease = claimed) },
+      );
+      if (outcome.outcome === 'lease-lost') {
+        deps.logger.warn({ runId, lease, ...outcome }, 'in-process etl run lease lost: another holder took the run; wrote nothing');
+      } else if (outcome.outcome === 'held-elsewhere' || outcome.outcome === 'already-finished') {
+        // Taken from this instance before a slot freed up (reaped, abandoned, or the instance was declared dead).
+        deps.logger.warn({ runId, ...outcome }, 'in-process etl run not claimed: no longer this instance’s to run');
+      }
+      return outcome;
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       deps.logger.warn({ runId, err: error }, 'in-process etl run failed');
-      await recordRunFailure(deps.db, runId, { error: message, final: true }).catch((err: unknown) =>
-        deps.logger.error({ runId, err }, 'could not record the failure of an in-process run'),
-      );
+      if (lease !== undefined) {
+        const recorded = await recordRunFailure(deps.db, runId, { lease, error: message, final: true }).catch((err: unknown) => {
+          deps.logger.error({ runId, err }, 'could not record the failure of an in-process run');
+          return undefined;
+        });
+        if (recorded === 'lease-lost') {
+          deps.logger.warn({ runId, lease, outcome: 'lease-lost' }, 'in-process etl run lease lost: failure not recorded; wrote nothing');
+          return { outcome: 'lease-lost' };
+        }
+      }
       return { outcome: 'failed', error: message };
     }
   }
