@@ -23,10 +23,10 @@ export type CommitOutcome =
  * the same resource serialise here and an older version can never overwrite a newer one, whatever
  * order workers finish in. Re-running the same version rewrites the same records (idempotent).
  *
- * Fenced: the transaction first locks the run row WHERE its `lease` is still `run.lease` and it is
- * still `running`. When it is not (the reaper declared the owner dead, a shutdown abandoned the run,
- * another worker took the job over), nothing at all is written — no records, no status — and the
- * outcome is `lease-lost`. The row lock keeps the lease from changing until the commit, since every
+ * Fenced: the transaction's first statement locks the run row WHERE its `lease` is still `run.lease`
+ * and it is still `running`, and the version guard writes only if it found it. When it is not (the
+ * reaper declared the owner dead, a shutdown abandoned the run, another worker took the job over),
+ * nothing at all is written — no records, no status — and the outcome is `lease-lost`. The row lock keeps the lease from changing until the commit, since every
  * other transition of a run updates that row.
  *
  * @param run.lease - the lease {@link claimRun} returned
@@ -37,21 +37,26 @@ export async function commitRunRecords(
   records: readonly ContextRecordInput[],
 ): Promise<CommitOutcome> {
   return db.$transaction(async (tx) => {
-    const held = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id::text AS id FROM etl_runs
-      WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'
-      FOR UPDATE`;
-    if (held.length === 0) return { outcome: 'lease-lost' };
+    // One round trip for the lease check, its row lock and the version guard: the transaction holds
+    // a pool connection, and in the inline lane every extra round trip can wait behind another run's
+    // transform on the event loop.
     const advanced = await tx.$queryRaw<{ resource_version: number }[]>`
+      WITH held AS (
+        SELECT id FROM etl_runs WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running' FOR UPDATE
+      )
       INSERT INTO context_versions (resource_id, resource_version, run_id)
-      VALUES (${run.resourceId}, ${run.resourceVersion}, ${run.id}::uuid)
+      SELECT ${run.resourceId}, ${run.resourceVersion}, held.id FROM held
       ON CONFLICT (resource_id) DO UPDATE
         SET resource_version = EXCLUDED.resource_version, run_id = EXCLUDED.run_id, written_at = CURRENT_TIMESTAMP
         WHERE context_versions.resource_version <= EXCLUDED.resource_version
       RETURNING resource_version`;
     if (advanced.length === 0) {
-      const [current] = await tx.$queryRaw<{ resource_version: number }[]>`
-        SELECT resource_version FROM context_versions WHERE resource_id = ${run.resourceId}`;
+      // Either the lease is gone (then it never comes back: a new claim takes a new uuid) or a newer
+      // version's records are written (then the run row is locked by the statement above).
+      const [current] = await tx.$queryRaw<{ resource_version: number | null; held: boolean }[]>`
+        SELECT (SELECT resource_version FROM context_versions WHERE resource_id = ${run.resourceId}) AS resource_version,
+               EXISTS (SELECT 1 FROM etl_runs WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running') AS held`;
+      if (!current?.held) return { outcome: 'lease-lost' };
       const newerVersion = current?.resource_version ?? run.resourceVersion;
       await tx.$executeRaw`
         UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
