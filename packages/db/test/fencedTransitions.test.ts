@@ -215,6 +215,21 @@ describe('fenced run transitions', () => {
     }
   });
 
+  it('a run committed under an instance already declared dead is reaped on the next pass, never claimed by it', async () => {
+    const gone = { id: `api-${randomSuffix()}`, hostname: 'h', pid: 1 };
+    await registerApiInstance(db, gone);
+    await db.$executeRaw`UPDATE api_instances SET heartbeat_at = CURRENT_TIMESTAMP - interval '1 minute' WHERE id = ${gone.id}`;
+    await reapOrphanedRuns(db, { deadAfterMs: 10_000, recovery: 'lost', exceptInstanceId: 'the-reaper' });
+    // The frozen instance wakes up and accepts a PUT before its next heartbeat tells it it is dead.
+    const { runId } = await inlineRun(gone.id);
+    expect(await claimRun(db, runId, { lane: 'in-process', instanceId: gone.id })).toMatchObject({ claimed: false, reason: 'held-elsewhere' });
+
+    const reaped = await reapOrphanedRuns(db, { deadAfterMs: 10_000, recovery: 'queue', exceptInstanceId: 'the-reaper' });
+
+    expect(reaped.runIds).toContain(runId);
+    expect(await readLease(db, runId)).toMatchObject({ status: 'queued', lane: 'queue', ownerId: null });
+  });
+
   it('a heartbeat that commits before the reaper keeps its instance alive and its runs untouched', async () => {
     const alive = { id: `api-${randomSuffix()}`, hostname: 'h', pid: 1 };
     await registerApiInstance(db, alive);
