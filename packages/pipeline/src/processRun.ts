@@ -53,8 +53,10 @@ export type ProcessRunClaim = ClaimRunOptions & {
  * Failures are not recorded here: the lane decides whether a failure is final (see
  * `recordRunFailure` in @tasklane/db), because only the lane knows whether a retry follows.
  *
+ * @param how - who claims the run and how: `{ lane: 'queue', leasedBy, takeover? }` for a worker,
+ *   `{ lane: 'in-process', instanceId }` for an API instance (see `claimRun`), plus `onClaimed`
  * @throws whatever the transform or the database throws; the run then stays `running` until the
- *   lane records the failure
+ *   lane records the failure (with the lease `onClaimed` received)
  */
 export async function processRun(deps: ProcessRunDeps, runId: string, how: ProcessRunClaim): Promise<ProcessRunOutcome> {
   const { onClaimed, ...options } = how;
