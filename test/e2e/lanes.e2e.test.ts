@@ -146,9 +146,9 @@ describe('ETL lanes, with the API and the worker as separate processes', () => {
       prefix: suite.prefix,
       jobs: { attempts: 1, backoffMs: 1000, keepCompleted: { count: 10, ageSeconds: 60 }, keepFailed: { count: 10, ageSeconds: 60 } },
     });
-    const executor = createInProcessExecutor({ db: suite.db, logger, concurrency: 1 });
+    const executor = createInProcessExecutor({ db: suite.db, logger, instance: { id: 'lanes-e2e-in-process' }, concurrency: 1 });
     const inProcess = (name: 'inline' | 'await' | 'thread') =>
-      createInProcessLane({ name, executor, transform: transformInfoJson, instanceId: 'lanes-e2e-in-process' });
+      createInProcessLane({ name, executor, transform: transformInfoJson, instance: { id: 'lanes-e2e-in-process' } });
     const app = createApp({
       db: suite.db,
       logger,

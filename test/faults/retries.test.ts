@@ -1,7 +1,7 @@
 // Issue #4, "Retries and dead letters": attempts and exponential backoff come from config; the optional
 // enrichment step (an external HTTP service, here a server this test runs) has a timeout and its
 // failures retry; a run that exhausts its attempts is `failed` with its last error, listed by
-// `GET /etl-runs?status=failed` and retried by `POST /etl-runs/:id/retry` (409 when not failed); and
+// `GET /etl-runs?status=failed` and retried by `POST /etl-runs/:id/retry` (409 when neither failed nor lost); and
 // errors retrying cannot fix (invalid job payload, missing run) fail at once (UnrecoverableError).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

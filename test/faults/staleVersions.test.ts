@@ -81,6 +81,7 @@ describe('interleaved versions of one resource across two workers of concurrency
 
   it('a stale run processed after the newest one does not overwrite it, whether it starts before or after', async () => {
     const deps = { db: suite.db, transform: transformInfoJson };
+    const asWorker = { lane: 'queue', leasedBy: 'worker:stale-versions-test' } as const;
     const upsert = (id: string, info: unknown) =>
       upsertResourceWithRun(suite.db, { id, name: null, attributesJson: null, infoJson: JSON.stringify(info), lane: 'queue' });
 
@@ -88,8 +89,8 @@ describe('interleaved versions of one resource across two workers of concurrency
     const late = uniqueResourceId('stale-late');
     const { run: lateOld } = await upsert(late, { Version: 'old', Gone: 'x' });
     const { run: lateNew } = await upsert(late, { Version: 'new' });
-    expect(await processRun(deps, lateNew.id)).toEqual({ outcome: 'succeeded', recordCount: 1 });
-    expect(await processRun(deps, lateOld.id)).toEqual({ outcome: 'skipped', newerVersion: 2 });
+    expect(await processRun(deps, lateNew.id, asWorker)).toEqual({ outcome: 'succeeded', recordCount: 1 });
+    expect(await processRun(deps, lateOld.id, asWorker)).toEqual({ outcome: 'skipped', newerVersion: 2 });
     expect(await readRun(suite.db, lateOld.id)).toMatchObject({ status: 'skipped', error: 'stale: records of version 2 were already written' });
     expect(essence(await readContextRecords(suite.db, late))).toEqual(expectedRecords({ Version: 'new' }));
 
@@ -101,9 +102,10 @@ describe('interleaved versions of one resource across two workers of concurrency
     const older = processRun(
       { ...deps, transform: async (json) => (await gate.promise, transformInfoJson(json)) },
       racingOld.id,
+      asWorker,
     );
     await waitForRun(suite.db, racingOld.id, 'claimed', (run) => run.status === 'running');
-    expect(await processRun(deps, racingNew.id)).toEqual({ outcome: 'succeeded', recordCount: 1 });
+    expect(await processRun(deps, racingNew.id, asWorker)).toEqual({ outcome: 'succeeded', recordCount: 1 });
     gate.resolve();
     expect(await older).toEqual({ outcome: 'skipped', newerVersion: 2 });
     expect(await readRun(suite.db, racingOld.id)).toMatchObject({ status: 'skipped', error: 'stale: records of version 2 were already written' });

@@ -29,8 +29,10 @@ const WORKER_ENV = { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '200', WORKER_DATABASE_R
 
 /** What the lost worker did with a run before losing the job's lock. */
 type LostWork = (db: Db, runId: string) => Promise<unknown>;
-const didTheWork: LostWork = (db, runId) => processRun({ db, transform: transformInfoJson }, runId);
-const claimedOnly: LostWork = (db, runId) => claimRun(db, runId);
+/** The worker that loses the job's lock, as the runs' lease holder. */
+const LOST_WORKER = { lane: 'queue', leasedBy: 'worker:stalled-limit-test' } as const;
+const didTheWork: LostWork = (db, runId) => processRun({ db, transform: transformInfoJson }, runId, LOST_WORKER);
+const claimedOnly: LostWork = (db, runId) => claimRun(db, runId, LOST_WORKER);
 
 describe('a job failed by the stalled limit', () => {
   let postgres: PrivatePostgres;

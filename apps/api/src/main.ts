@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { loadConfig } from '@tasklane/config';
 import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
@@ -10,6 +8,7 @@ import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
+import { createApiInstanceIdentity } from './lifecycle/createApiInstanceIdentity.ts';
 import { startInstanceHeartbeat } from './lifecycle/startInstanceHeartbeat.ts';
 import { startOutboxRelay } from './lifecycle/outboxRelay.ts';
 import { startRetention } from './lifecycle/retention.ts';
@@ -21,8 +20,9 @@ import type { Lane } from './lanes/Lane.ts';
 import { listen } from './listen.ts';
 
 const config = loadConfig();
-const instance = { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, hostname: hostname(), pid: process.pid };
-const logger = pino({ level: config.log.level, base: { service: 'api', instanceId: instance.id } });
+// Its id changes when another instance declares this one dead (issue #9): read `instance.id` at use.
+const instance = createApiInstanceIdentity();
+const logger = pino({ level: config.log.level, base: { service: 'api' }, mixin: () => ({ instanceId: instance.id }) });
 try {
   checkOpenAccess(config.env, config.auth, logger);
 } catch (error) {
@@ -64,6 +64,7 @@ const onRunFinished = observeFinishedRuns({ db, metrics: createEtlRunMetrics(reg
 const executor = createInProcessExecutor({
   db,
   logger,
+  instance,
   concurrency: config.lanes.inProcessConcurrency,
   queueLimit: config.lanes.inProcessQueueLimit,
   testDelayMs,
@@ -85,7 +86,7 @@ const inProcess = (name: 'inline' | 'await' | 'thread', transform: InProcessTran
     name,
     executor,
     transform,
-    instanceId: instance.id,
+    instance,
     retryAfterSeconds: config.lanes.inProcessRetryAfterSeconds,
     ...(config.lanes.inProcessOverflow === 'queue' ? { overflow: queueLane } : {}),
   });
@@ -184,7 +185,7 @@ async function shutdown(signal: string): Promise<void> {
     const recovery = config.lifecycle.lostRunRecovery;
     const reason = `API instance ${instance.id} stopped (${signal}) before the run finished within the ${config.lifecycle.shutdownGraceMs} ms grace period`;
     try {
-      const abandoned = await abandonRuns(db, unfinished, { reason, recovery });
+      const abandoned = await abandonRuns(db, unfinished, { reason, recovery, ownerId: instance.id });
       logger.warn({ runIds: abandoned, recovery }, `${abandoned.length} in-process run(s) unfinished at shutdown`);
       if (recovery === 'queue') await requeue(abandoned);
     } catch (err) {

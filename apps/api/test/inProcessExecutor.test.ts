@@ -33,9 +33,12 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'
   }
 }
 
+/** The API instance the executor claims for: the owner of every run these tests create. */
+const instance = { id: 'executor-test' } as const;
+
 describe('in-process executor admission', () => {
   it('admits at most concurrency + queueLimit runs, counting reservations, and a released reservation frees its place', () => {
-    const executor = createInProcessExecutor({ db: {} as Db, logger, concurrency: 2, queueLimit: 1 });
+    const executor = createInProcessExecutor({ db: {} as Db, logger, instance, concurrency: 2, queueLimit: 1 });
     const reservations = [executor.tryReserve(), executor.tryReserve(), executor.tryReserve()];
     expect(reservations.every(Boolean)).toBe(true);
     expect(executor.tryReserve()).toBeUndefined();
@@ -48,8 +51,8 @@ describe('in-process executor admission', () => {
 
   it('gives the place back when the write after admission fails: a PUT refused by a database that is down does not use up the bound', async () => {
     const db = createDb({ url: `postgresql://postgres@127.0.0.1:${await closedPort()}/tasklane_test`, poolSize: 1, connectTimeoutMs: 500 });
-    const executor = createInProcessExecutor({ db, logger, concurrency: 1, queueLimit: 0 });
-    const inline = createInProcessLane({ name: 'inline', executor, transform: () => [], instanceId: 'executor-test' });
+    const executor = createInProcessExecutor({ db, logger, instance, concurrency: 1, queueLimit: 0 });
+    const inline = createInProcessLane({ name: 'inline', executor, transform: () => [], instance });
     const app = createApp({ db, logger, defaultLane: inline, http: { bodyLimitBytes: 1024 * 1024, publicUrl: undefined } });
     const server: Server = createServer(app.callback());
     const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
@@ -95,7 +98,7 @@ describe('in-process executor cancellation at shutdown', () => {
   }
 
   it('aborts a run still executing when the grace period ends, records nothing for it, and returns it as unfinished', async () => {
-    const executor = createInProcessExecutor({ db, logger, concurrency: 1 });
+    const executor = createInProcessExecutor({ db, logger, instance, concurrency: 1 });
     let sawAbort = false;
     // A transform that only ends when it is told to stop.
     const transform: InProcessTransform = (_json, signal) =>
@@ -128,7 +131,7 @@ describe('in-process executor cancellation at shutdown', () => {
     await writeFile(workerFile, 'export default function busyLoop() { const end = Date.now() + 120000; while (Date.now() < end) {} return []; }\n');
     const pool = new Piscina<string, []>({ filename: pathToFileURL(workerFile).href, maxThreads: 1, minThreads: 1 });
     try {
-      const executor = createInProcessExecutor({ db, logger, concurrency: 1 });
+      const executor = createInProcessExecutor({ db, logger, instance, concurrency: 1 });
       const runId = await newRun();
       const completion = executor.submit(runId, (json, signal) => pool.run(json, { signal }));
       await waitFor('the run to be claimed', async () => ((await readRun(db, runId))?.status === 'running' ? true : undefined));

@@ -261,7 +261,7 @@ describe('the resource API with a real database and queue lane', () => {
         links: { context: `/resources/${id}/context` },
       });
 
-      const outcome = await processRun({ db: api.db, transform: transformInfoJson }, put.json.run.id as string);
+      const outcome = await processRun({ db: api.db, transform: transformInfoJson }, put.json.run.id as string, { lane: 'queue', leasedBy: 'worker:put-resource-test' });
       expect(outcome).toEqual({ outcome: 'succeeded', recordCount: expectedRecords(info).length });
 
       const after = await request(api.baseUrl, 'GET', resourcePath(id));
@@ -284,7 +284,7 @@ describe('the resource API with a real database and queue lane', () => {
     beforeAll(async () => {
       id = newId('context');
       const put = await putResource(api.baseUrl, id, { info });
-      await processRun({ db: api.db, transform: transformInfoJson }, put.json.run.id as string);
+      await processRun({ db: api.db, transform: transformInfoJson }, put.json.run.id as string, { lane: 'queue', leasedBy: 'worker:put-resource-test' });
     });
 
     it('walks every record exactly once, in key order, by following the cursor', async () => {

@@ -13,7 +13,7 @@ import { measureBullmqLimit } from './limits/bullmqLimit.ts';
 import { prepareRuns } from './limits/prepareRuns.ts';
 import type { RoundTripCounts } from './limits/roundTripCounts.ts';
 import { countRoundTripsPerUnit } from './limits/roundTripCounts.ts';
-import { measureDirectProcessRun, measureRecordWrites } from './limits/recordWriteLimit.ts';
+import { claimPreparedRuns, measureDirectProcessRun, measureRecordWrites } from './limits/recordWriteLimit.ts';
 import { hasPgbench, measureUpsertLimit } from './limits/upsertLimit.ts';
 import { measureWriteLimit } from './limits/writeLimit.ts';
 import { buildCorpusBodies, buildHeavyBodies, describeCorpus } from './load/buildBodies.ts';
@@ -141,7 +141,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       if (options.limits) {
         log(`rep ${rep}: BullMQ no-op processing, direct record writes, direct processRun`);
         const bullmq = await measureBullmqLimit({ redisUrl: stack.redisUrl, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: 16, addSeconds: Math.min(1, options.limitSec), workerConcurrency: defaults.worker.concurrency });
-        const commitRuns = await prepareRuns(db, { idPrefix: `${tag}lim-w${rep}-`, count: options.directRuns, mix: ctx.mix, seed, infos, lane: 'inline' });
+        const commitRuns = await claimPreparedRuns(db, await prepareRuns(db, { idPrefix: `${tag}lim-w${rep}-`, count: options.directRuns, mix: ctx.mix, seed, infos, lane: 'inline' }));
         const recordWrites = await measureRecordWrites(db, commitRuns, defaults.worker.concurrency);
         const processRuns = await prepareRuns(db, { idPrefix: `${tag}lim-p${rep}-`, count: options.directRuns, mix: ctx.mix, seed, infos, lane: 'inline' });
         const directProcessRun = await measureDirectProcessRun(db, processRuns, defaults.worker.concurrency);

@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 export interface EtlRunProcessorDeps {
   db: Db;
   logger: Logger;
+  /** This worker's id, recorded as `leased_by` on the runs it claims (`worker:<hostname>:<pid>:<random>`). */
+  workerId: string;
   transform: TransformInfoJson;
   /** Test-only slow step from config (`ETL_TEST_ENABLE`, `ETL_TEST_DELAY_MS`). @defaultValue 0 */
   testDelayMs?: number;
@@ -32,6 +34,14 @@ export interface EtlRunProcessorDeps {
  * - a database outage is rethrown unrecorded (see `deferWhileDatabaseUnavailable`, which wraps this);
  * - any other error is recorded on the run (back to `queued` while attempts remain, `failed` on
  *   the last one) and rethrown, so BullMQ retries it with exponential backoff.
+ *
+ * Claims are fenced (see `claimRun`): the processor claims under a lease recorded with `workerId`,
+ * and takes over a run it finds `running`. Job ids are run ids, and BullMQ hands a job to one worker
+ * at a time while its lock holds, so a job whose run is already `running` reaching a processor means
+ * the previous holder lost the job: its lock expired (a stalled job redelivered, its worker dead or
+ * frozen) or the job vanished from Redis and the relay republished it. The takeover does not count a
+ * new attempt, and the former holder's later writes are fenced out: it logs `lease-lost` and writes
+ * nothing (its job completion then fails on BullMQ's lock too).
  */
 export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
   return async (job: Job, _token?: string, signal?: AbortSignal): Promise<ProcessRunOutcome> => {
@@ -42,12 +52,18 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
     }
     const { runId, requestId } = payload.data satisfies EtlRunJob;
     const log = deps.logger.child({ runId, requestId, jobId: job.id, attempt: job.attemptsMade + 1 });
+    let lease: string | undefined;
     try {
       const outcome = await processRun(
         { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
         runId,
+        { lane: 'queue', leasedBy: deps.workerId, takeover: true, onClaimed: (claimed) => (lease = claimed) },
       );
       if (outcome.outcome === 'not-found') throw new UnrecoverableError(`run ${runId} does not exist`);
+      if (outcome.outcome === 'lease-lost') {
+        log.warn({ ...outcome, lease }, 'etl run lease lost: another holder took the run; wrote nothing');
+        return outcome;
+      }
       log.info({ ...outcome }, 'etl run processed');
       if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped') deps.onRunFinished?.(runId);
       return outcome;
@@ -60,8 +76,17 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
       if (isDatabaseUnavailable(error)) throw error;
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: error, final }, final ? 'etl run failed' : 'etl run attempt failed; will retry');
-      await recordRunFailure(deps.db, runId, { error: error.message, final });
-      if (final) deps.onRunFinished?.(runId);
+      // Not claimed (the claim itself failed): the run is unchanged, there is nothing to record.
+      if (lease !== undefined) {
+        const recorded = await recordRunFailure(deps.db, runId, { lease, error: error.message, final });
+        if (recorded === 'lease-lost') {
+          // Another holder has the run now: failing this job would make BullMQ's `failed` handler
+          // fail the run under that holder's feet, so this delivery ends as a no-op instead.
+          log.warn({ outcome: 'lease-lost', lease, err: error }, 'etl run lease lost: failure not recorded; wrote nothing');
+          return { outcome: 'lease-lost' };
+        }
+        if (final) deps.onRunFinished?.(runId);
+      }
       throw error;
     }
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { loadConfig } from '@tasklane/config';
 import { createDb } from '@tasklane/db';
@@ -13,7 +14,9 @@ import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, observeFini
 import { startOpsServer } from './ops/startOpsServer.ts';
 
 const config = loadConfig();
-const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid } });
+/** Recorded as `leased_by` on the runs this process claims (issue #9: fenced run transitions). */
+const workerId = `worker:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid, workerId } });
 const closers: (() => Promise<unknown>)[] = [];
 
 const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });
@@ -26,6 +29,7 @@ const registry = createMetricsRegistry();
 const processor = createEtlRunProcessor({
   db,
   logger,
+  workerId,
   transform: transformInfoJson,
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,

@@ -1,5 +1,5 @@
 import type { Db } from '@tasklane/db';
-import { isDatabaseUnavailable, readRunStatuses, recordRunFailure } from '@tasklane/db';
+import { failRunOfFailedJob, isDatabaseUnavailable, readRunStatuses } from '@tasklane/db';
 import { etlRunJobSchema } from '@tasklane/queue';
 import type { Job, Queue } from 'bullmq';
 import { ErrorCode } from 'bullmq';
@@ -103,7 +103,7 @@ export function createFailedJobReconciler(deps: FailedJobReconcilerDeps): Failed
           await job.retry('failed');
           log.warn({ failedReason: job.failedReason }, 'job failed after its run had finished: retried, to complete as a no-op');
         } else if (status === 'queued' || status === 'running') {
-          await recordRunFailure(deps.db, runId, { error: job.failedReason || 'job failed', final: true });
+          await failRunOfFailedJob(deps.db, runId, { error: job.failedReason || 'job failed' });
           log.warn({ failedReason: job.failedReason }, 'job failed for good: its run is failed');
         }
       } catch (error) {

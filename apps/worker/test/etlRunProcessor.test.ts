@@ -45,7 +45,7 @@ describe('the etl-run processor', () => {
     ids.push(id);
     return id;
   }
-  const processorWith = (transform: TransformInfoJson = transformInfoJson) => createEtlRunProcessor({ db, logger, transform });
+  const processorWith = (transform: TransformInfoJson = transformInfoJson) => createEtlRunProcessor({ db, logger, workerId: 'worker:etl-run-processor-test', transform });
 
   beforeAll(() => {
     db = createTestDb();
@@ -195,15 +195,18 @@ describe('the etl-run processor', () => {
     expect(await readRun(db, runId)).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
-  it('leaves identical records when the same run is processed twice at once (a stalled job redelivered)', async () => {
+  it('commits once when the same run is processed twice at once (a stalled job redelivered): the other holder writes nothing', async () => {
     const id = newId('proc-dup');
     const info = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`Key${i}`, i]));
     const runId = await putVersion(id, info);
 
     const outcomes = await Promise.all([processorWith()(fakeJob({ runId })), processorWith()(fakeJob({ runId }, { attemptsMade: 1 }))]);
 
-    for (const outcome of outcomes) expect(['succeeded', 'already-finished']).toContain(outcome.outcome);
-    expect(outcomes.some((outcome) => outcome.outcome === 'succeeded')).toBe(true);
+    // The later claim takes the run over (the earlier holder then finds its lease gone), or comes
+    // after the earlier one committed (the run is finished): exactly one commit either way.
+    expect(outcomes.filter((outcome) => outcome.outcome === 'succeeded')).toHaveLength(1);
+    for (const outcome of outcomes) expect(['succeeded', 'already-finished', 'lease-lost']).toContain(outcome.outcome);
+    expect((await readRun(db, runId))?.attempts).toBe(1);
     const records = await readContextRecords(db, id);
     expect(essence(records)).toEqual(expectedRecords(info));
     expect(records.every((r) => r.runId === runId)).toBe(true);

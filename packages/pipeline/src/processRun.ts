@@ -1,4 +1,4 @@
-import type { ContextRecordInput, Db } from '@tasklane/db';
+import type { ClaimRunOptions, ContextRecordInput, Db } from '@tasklane/db';
 import { claimRun, commitRunRecords } from '@tasklane/db';
 import type { Enricher } from './createHttpEnricher.ts';
 
@@ -26,24 +26,46 @@ export type ProcessRunOutcome =
   | { outcome: 'succeeded'; recordCount: number }
   | { outcome: 'skipped'; newerVersion: number }
   | { outcome: 'already-finished'; status: string }
+  | { outcome: 'held-elsewhere'; status: string }
+  | { outcome: 'lease-lost' }
   | { outcome: 'not-found' };
 
+/** How {@link processRun} claims the run (see `claimRun`), and who wants to know its lease. */
+export type ProcessRunClaim = ClaimRunOptions & {
+  /**
+   * Called with the lease once the claim succeeded, before the ETL runs: the lane needs it to record
+   * a failure (`recordRunFailure` is fenced by it). @defaultValue none
+   */
+  onClaimed?: (lease: string) => void;
+};
+
 /**
- * Runs the ETL of one run, the same way in every lane: claim it (`running`), transform its `info`,
- * then write its records and mark it `succeeded` in one transaction — or mark it `skipped` when a
- * newer version's records are already written.
+ * Runs the ETL of one run, the same way in every lane: claim it (`running`, under a fresh lease),
+ * transform its `info`, then write its records and mark it `succeeded` in one transaction — or mark
+ * it `skipped` when a newer version's records are already written.
+ *
+ * Outcomes besides those: `already-finished` (the run is in a state this claimant may not claim,
+ * e.g. a duplicate delivery of a succeeded run), `held-elsewhere` (queued or running but not ours to
+ * claim: another holder, another owner, or this instance was declared dead), `lease-lost` (we
+ * claimed it, but by commit time someone else had taken it — the reaper, a shutdown, a takeover — so
+ * NOTHING was written; the lane logs it), `not-found`.
  *
  * Failures are not recorded here: the lane decides whether a failure is final (see
  * `recordRunFailure` in @tasklane/db), because only the lane knows whether a retry follows.
  *
+ * @param how - who claims the run and how: `{ lane: 'queue', leasedBy, takeover? }` for a worker,
+ *   `{ lane: 'in-process', instanceId }` for an API instance (see `claimRun`), plus `onClaimed`
  * @throws whatever the transform or the database throws; the run then stays `running` until the
- *   lane records the failure
+ *   lane records the failure (with the lease `onClaimed` received)
  */
-export async function processRun(deps: ProcessRunDeps, runId: string): Promise<ProcessRunOutcome> {
-  const claim = await claimRun(deps.db, runId);
+export async function processRun(deps: ProcessRunDeps, runId: string, how: ProcessRunClaim): Promise<ProcessRunOutcome> {
+  const { onClaimed, ...options } = how;
+  const claim = await claimRun(deps.db, runId, options);
   if (!claim.claimed) {
-    return claim.reason === 'not-found' ? { outcome: 'not-found' } : { outcome: 'already-finished', status: claim.status };
+    if (claim.reason === 'not-found') return { outcome: 'not-found' };
+    return claim.reason === 'finished' ? { outcome: 'already-finished', status: claim.status } : { outcome: 'held-elsewhere', status: claim.status };
   }
+  onClaimed?.(claim.lease);
   if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
   let records = await deps.transform(claim.infoJson);
   if (deps.enrich) {
@@ -53,6 +75,7 @@ export async function processRun(deps: ProcessRunDeps, runId: string): Promise<P
   // A cancelled job (worker shutting down past its grace period) must not commit half-way through.
   deps.signal?.throwIfAborted();
   const committed = await commitRunRecords(deps.db, claim, records);
+  if (committed.outcome === 'lease-lost') return { outcome: 'lease-lost' };
   return committed.outcome === 'written'
     ? { outcome: 'succeeded', recordCount: committed.recordCount }
     : { outcome: 'skipped', newerVersion: committed.newerVersion };

@@ -56,7 +56,7 @@ export interface EtlRunsRouterDeps {
  *   p50/p95/p99 of lag (queued → started), duration (started → finished) and total, in ms;
  *   422 when the window exceeds `statsMaxWindowSeconds`.
  * - `GET /etl-runs/:id` — one run with its status and timestamps.
- * - `POST /etl-runs/:id/retry` — puts a `failed` run back into its lane: 202; 409 when not failed.
+ * - `POST /etl-runs/:id/retry` — puts a `failed` or `lost` run back into its lane: 202; 409 otherwise.
  */
 export function etlRunsRouter(deps: EtlRunsRouterDeps): Router {
   const maxWindowSeconds = deps.statsMaxWindowSeconds ?? DEFAULT_STATS_MAX_WINDOW_SECONDS;
@@ -99,7 +99,7 @@ export function etlRunsRouter(deps: EtlRunsRouterDeps): Router {
     const retried = await retryFailedRun(deps.db, existing.id, { ownerId: lane.ownerId ?? null });
     if (retried === null) throw new NotFoundError(`no ETL run with id ${JSON.stringify(ctx.params.id)}`);
     if ('conflict' in retried) {
-      throw new ConflictError(`run is ${retried.conflict}; only failed runs can be retried`, { status: retried.conflict });
+      throw new ConflictError(`run is ${retried.conflict}; only failed or lost runs can be retried`, { status: retried.conflict });
     }
     const dispatch = await lane.dispatch(retried, { requestId: ctx.state.requestId as string, retry: true });
     ctx.set('Location', deps.links.run(retried.id));

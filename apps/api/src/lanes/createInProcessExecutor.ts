@@ -69,6 +69,8 @@ export type InProcessOutcome = ProcessRunOutcome | { outcome: 'failed'; error: s
 export interface InProcessExecutorDeps {
   db: Db;
   logger: Logger;
+  /** This API instance; its `id` is read at each claim (it changes when the instance is declared dead). */
+  instance: { readonly id: string };
   /** Runs executing at once (`IN_PROCESS_CONCURRENCY`). */
   concurrency: number;
   /**
@@ -110,20 +112,36 @@ export function createInProcessExecutor(deps: InProcessExecutorDeps): InProcessE
   }
 
   async function run(runId: string, transform: InProcessTransform, signal: AbortSignal): Promise<InProcessOutcome> {
+    let lease: string | undefined;
     try {
-      return await processRun(
+      const outcome = await processRun(
         { db: deps.db, transform: (json) => transform(json, signal), signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
         runId,
+        { lane: 'in-process', instanceId: deps.instance.id, onClaimed: (claimed) => (lease = claimed) },
       );
+      if (outcome.outcome === 'lease-lost') {
+        deps.logger.warn({ runId, lease, ...outcome }, 'in-process etl run lease lost: another holder took the run; wrote nothing');
+      } else if (outcome.outcome === 'held-elsewhere' || outcome.outcome === 'already-finished') {
+        // Taken from this instance before a slot freed up (reaped, abandoned, or the instance was declared dead).
+        deps.logger.warn({ runId, ...outcome }, 'in-process etl run not claimed: no longer this instance’s to run');
+      }
+      return outcome;
     } catch (error) {
       // Cancelled at shutdown: not a failure of the run. The drain's caller records it as it records
       // every run unfinished at the end of the grace period (lost, or handed to the queue lane).
       if (signal.aborted) return { outcome: 'cancelled' };
       const message = (error as Error).message ?? String(error);
       deps.logger.warn({ runId, err: error }, 'in-process etl run failed');
-      await recordRunFailure(deps.db, runId, { error: message, final: true }).catch((err: unknown) =>
-        deps.logger.error({ runId, err }, 'could not record the failure of an in-process run'),
-      );
+      if (lease !== undefined) {
+        const recorded = await recordRunFailure(deps.db, runId, { lease, error: message, final: true }).catch((err: unknown) => {
+          deps.logger.error({ runId, err }, 'could not record the failure of an in-process run');
+          return undefined;
+        });
+        if (recorded === 'lease-lost') {
+          deps.logger.warn({ runId, lease, outcome: 'lease-lost' }, 'in-process etl run lease lost: failure not recorded; wrote nothing');
+          return { outcome: 'lease-lost' };
+        }
+      }
       return { outcome: 'failed', error: message };
     }
   }

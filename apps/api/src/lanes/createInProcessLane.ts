@@ -7,7 +7,8 @@ export interface InProcessLaneOptions {
   name: Extract<LaneName, 'inline' | 'await' | 'thread'>;
   executor: InProcessExecutor;
   transform: InProcessTransform;
-  instanceId: string;
+  /** This API instance; its `id` is read at each use. */
+  instance: { readonly id: string };
   /**
    * When the executor is full (`IN_PROCESS_QUEUE_LIMIT`): the lane that takes the write instead
    * (`IN_PROCESS_OVERFLOW=queue`). @defaultValue none: the write is refused with 503
@@ -23,13 +24,16 @@ export interface InProcessLaneOptions {
  * - `await`: `Task.async` + `Task.yield` — the route waits for `completion` up to the client's
  *   deadline, then answers 202 and lets the task carry on.
  * - `thread`: like inline, but `transform` runs in a worker-thread pool.
- * The run row names this instance as its owner, so a crash leaves it to be reaped as `lost`.
+ * The run row names this instance as its owner, so a crash leaves it to be reaped as `lost`. The
+ * owner is the instance's id at dispatch time (it changes when the instance is declared dead).
  * Admission reserves room in the executor before the write (see `Lane.admit`).
  */
 export function createInProcessLane(deps: InProcessLaneOptions): Lane {
   return {
     name: deps.name,
-    ownerId: deps.instanceId,
+    get ownerId() {
+      return deps.instance.id;
+    },
     admit() {
       const reservation = deps.executor.tryReserve();
       if (reservation) return { admitted: true, reservation };

@@ -184,7 +184,10 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     operationId: 'retryEtlRun',
     tag: 'ETL runs',
     access: 'write',
-    summary: 'Put a failed run back into its lane',
+    summary: 'Put a failed or lost run back into its lane',
+    description:
+      'A `failed` or `lost` run goes back to `queued` in its lane (an in-process run is then owned by the instance that answers) and ' +
+      'runs again; any other status is a 409. Any execution of the run still in flight loses its lease and writes nothing.',
     request: { path: runIdPath },
     example: { path: { id: exampleRunId } },
     responses: {

@@ -32,13 +32,14 @@ describe('GET /metrics', () => {
         const executor = createInProcessExecutor({
           db,
           logger,
+          instance: { id: 'metrics-test' },
           concurrency: 2,
           onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
         });
         return [
-          createInProcessLane({ name: 'inline', executor, transform: transformInfoJson, instanceId: 'metrics-test' }),
+          createInProcessLane({ name: 'inline', executor, transform: transformInfoJson, instance: { id: 'metrics-test' } }),
           // Stands in for a lane whose ETL fails: its transform throws.
-          createInProcessLane({ name: 'thread', executor, transform: () => Promise.reject(new Error('transform exploded')), instanceId: 'metrics-test' }),
+          createInProcessLane({ name: 'thread', executor, transform: () => Promise.reject(new Error('transform exploded')), instance: { id: 'metrics-test' } }),
         ];
       },
     });

@@ -4,6 +4,9 @@ import type { RequestMix } from '../load/requestMix.ts';
 import { createRequestPicker } from '../load/requestMix.ts';
 import { runPool } from './pgLoop.ts';
 
+/** The owner of the runs prepared for the direct loops: an instance id that never registers. */
+export const DIRECT_LOOP_OWNER = 'bench-direct-loop';
+
 /** A run written straight to the database (not through the API), with what its ETL needs. */
 export interface PreparedRun {
   id: string;
@@ -39,7 +42,7 @@ export async function prepareRuns(
         attributesJson: null,
         infoJson,
         lane: options.lane,
-        ownerId: options.lane === 'inline' ? 'bench-direct-loop' : null,
+        ownerId: options.lane === 'inline' ? DIRECT_LOOP_OWNER : null,
       });
       runs[slot] = { id: run.id, resourceId: run.resourceId, resourceVersion: run.resourceVersion, infoJson };
     },

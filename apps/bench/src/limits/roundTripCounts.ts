@@ -3,7 +3,7 @@ import type { RoundTrips } from '../measure/countRoundTrips.ts';
 import type { BenchContext } from '../rounds/BenchContext.ts';
 import { measureBullmqLimit } from './bullmqLimit.ts';
 import { prepareRuns } from './prepareRuns.ts';
-import { measureDirectProcessRun, measureRecordWrites } from './recordWriteLimit.ts';
+import { claimPreparedRuns, measureDirectProcessRun, measureRecordWrites } from './recordWriteLimit.ts';
 
 /** Round trips per unit of work, counted on the same code the API and worker run. */
 export interface RoundTripCounts {
@@ -32,7 +32,7 @@ export async function countRoundTripsPerUnit(ctx: BenchContext, options: { units
   const base = { count: options.units, mix: ctx.mix, seed: options.seed, infos: ctx.infos, lane: 'inline' as const };
   const writes = await countRoundTrips(() => prepareRuns(ctx.db, { ...base, idPrefix: `${options.idPrefix}a-` }));
   const processed = await countRoundTrips(() => measureDirectProcessRun(ctx.db, writes.result, 1));
-  const commitRuns = await prepareRuns(ctx.db, { ...base, idPrefix: `${options.idPrefix}b-` });
+  const commitRuns = await claimPreparedRuns(ctx.db, await prepareRuns(ctx.db, { ...base, idPrefix: `${options.idPrefix}b-` }));
   const committed = await countRoundTrips(() => measureRecordWrites(ctx.db, commitRuns, 1));
   const jobs = await countRoundTrips(() =>
     measureBullmqLimit({ redisUrl: ctx.stack.redisUrl, prefix: ctx.stack.queuePrefix, jobSettings: ctx.defaults.queue, addConcurrency: 1, addSeconds: 0.5, workerConcurrency: 1 }),
