@@ -54,6 +54,11 @@ describe('SIGTERM with a dependency down', () => {
       INSTANCE_DEAD_AFTER_MS: '2000',
       OUTBOX_RELAY_INTERVAL_MS: '500',
       OUTBOX_RELAY_AFTER_MS: '1000',
+      // Redis restarts empty here: the relay finds the queue run's vanished job soon, and a job
+      // cancelled at shutdown is taken over soon, instead of after the 60 s / 30 s defaults.
+      OUTBOX_RELAY_VANISHED_AFTER_MS: '2000',
+      WORKER_LOCK_DURATION_MS: '3000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
       ...extra,
     };
   }
@@ -91,7 +96,7 @@ describe('SIGTERM with a dependency down', () => {
       if (!redis.running) await redis.start();
       if (!(await postgres.isRunning())) await postgres.start();
     }
-  });
+  }, 120_000);
 
   async function sigtermWithDependenciesDown(down: { redis: boolean; postgres: boolean }): Promise<void> {
     const prefix = uniqueQueuePrefix();

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       const config = loadConfig({});
       expect(config.database).toMatchObject({ statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, connectTimeoutMs: 5_000 });
       expect(config.lanes).toMatchObject({ inProcessQueueLimit: 1000, inProcessOverflow: 'reject', inProcessRetryAfterSeconds: 1 });
-      expect(config.lifecycle.hardDeadlineMs).toBe(3000);
+      expect(config.lifecycle.hardDeadlineMs).toBe(2000);
       expect(config.stats).toEqual({ maxWindowSeconds: 7 * 24 * 3600 });
       expect(config.retention).toEqual({
         runInfoMs: 24 * 3600 * 1000,
@@ -64,14 +64,14 @@ describe('loadConfig', () => {
         DATABASE_STATEMENT_TIMEOUT_MS: '1500',
         IN_PROCESS_QUEUE_LIMIT: '0',
         IN_PROCESS_OVERFLOW: 'queue',
-        SHUTDOWN_HARD_DEADLINE_MS: '2000',
+        SHUTDOWN_HARD_DEADLINE_MS: '2500',
         STATS_MAX_WINDOW_SECONDS: '60',
         RUN_INFO_RETENTION_MS: '5',
         API_INSTANCE_RETENTION_MS: '20000',
       });
       expect(config.database.statementTimeoutMs).toBe(1500);
       expect(config.lanes).toMatchObject({ inProcessQueueLimit: 0, inProcessOverflow: 'queue' });
-      expect(config.lifecycle.hardDeadlineMs).toBe(2000);
+      expect(config.lifecycle.hardDeadlineMs).toBe(2500);
       expect(config.stats.maxWindowSeconds).toBe(60);
       expect(config.retention).toMatchObject({ runInfoMs: 5, apiInstanceMs: 20_000 });
     });
