@@ -69,7 +69,12 @@ describe('interleaved versions of one resource across two workers of concurrency
       const newestWrite = writes[responses.findIndex((r, i) => writes[i]!.id === id && r.json.resource.version === mine.length)]!;
       const records = await readContextRecords(suite.db, id);
       expect(essence(records), id).toEqual(expectedRecords(newestWrite.info));
-      expect(records.every((r) => r.runId === newest.id && r.resourceVersion === newest.resourceVersion), id).toBe(true);
+      // A record names the run and version that last CHANGED it (issue #10: a commit leaves unchanged
+      // records alone, e.g. `resource` here): a succeeded run of this resource, no newer than the
+      // newest. `writer` changes in every version, so the newest run wrote it.
+      const succeeded = new Map(mine.filter((run) => run.status === 'succeeded').map((run) => [run.id, run.resourceVersion]));
+      expect(records.filter((r) => succeeded.get(r.runId) !== r.resourceVersion || r.resourceVersion > newest.resourceVersion), id).toEqual([]);
+      expect(records.find((r) => r.key === 'writer'), id).toMatchObject({ runId: newest.id, resourceVersion: newest.resourceVersion });
     }
     // The race really happened: both processes took jobs, and some older run finished after a newer one.
     const processedBy = (worker: SpawnedService) => worker.lines.filter((line) => line.msg === 'etl run processed').length;

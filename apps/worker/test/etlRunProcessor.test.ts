@@ -168,6 +168,24 @@ describe('the etl-run processor', () => {
     expect(await readContextVersion(db, id)).toBe(2);
   });
 
+  it('skips a run already stale when claimed without running its transform (issue #10)', async () => {
+    const id = newId('proc-stale-early');
+    const oldRunId = await putVersion(id, { Title: 'old' });
+    const newRunId = await putVersion(id, { Title: 'new' });
+    expect(await processorWith()(fakeJob({ runId: newRunId }))).toEqual({ outcome: 'succeeded', recordCount: 1 });
+
+    const transformed: string[] = [];
+    const counting: TransformInfoJson = (infoJson) => {
+      transformed.push(infoJson);
+      return transformInfoJson(infoJson);
+    };
+    expect(await processorWith(counting)(fakeJob({ runId: oldRunId }))).toEqual({ outcome: 'skipped', newerVersion: 2 });
+
+    expect(transformed).toEqual([]);
+    expect(await readRun(db, oldRunId)).toMatchObject({ status: 'skipped', recordCount: 0, error: 'stale: records of version 2 were already written' });
+    expect((await readContextRecords(db, id)).map((r) => [r.key, r.value, r.runId])).toEqual([['title', 'new', newRunId]]);
+  });
+
   it('lets a newer version replace the records of an older one, dropping keys it no longer has', async () => {
     const id = newId('proc-newer');
     const oldRunId = await putVersion(id, { Keep: 1, Drop: 'gone soon' });

@@ -11,6 +11,13 @@ export interface ClaimedRun {
   lease: string;
   /** The raw `info` as JSON text, exactly as stored (parse it losslessly). */
   infoJson: string;
+  /**
+   * The version whose context records are written for the resource (`context_versions`), read by
+   * the claim statement itself; null when none are. Greater than `resourceVersion` means the run is
+   * already stale: {@link skipStaleRun} it without transforming (issue #10). A newer version can
+   * still be written after the claim; the commit's version guard decides then.
+   */
+  writtenVersion: number | null;
 }
 
 /**
@@ -62,6 +69,9 @@ export type ClaimRefusal =
  * `attemptsMade`). `started_at` is set by the first claim only. A queue-lane claim also records the
  * job as published (`published_at`, when still null): the job reached a worker, so it was in Redis.
  *
+ * The same statement reads the version whose records are already written (`writtenVersion`), so a
+ * run that is stale on arrival is skipped before its transform at no extra round trip (issue #10).
+ *
  * A run that already finished is never claimed by a plain redelivery: a duplicate delivery of the
  * same job is a no-op, half of the exactly-once effect (the other half is commitRunRecords' version
  * guard).
@@ -71,7 +81,7 @@ export async function claimRun(
   runId: string,
   options: ClaimRunOptions,
 ): Promise<({ claimed: true } & ClaimedRun) | ClaimRefusal> {
-  type Row = { id: string; resource_id: string; resource_version: number; lane: string; attempts: number; lease: string; info: string };
+  type Row = { id: string; resource_id: string; resource_version: number; lane: string; attempts: number; lease: string; info: string; written_version: number | null };
   const rows =
     options.lane === 'queue'
       ? await db.$queryRaw<Row[]>`
@@ -83,7 +93,8 @@ export async function claimRun(
               published_at = COALESCE(published_at, CURRENT_TIMESTAMP)
           WHERE id = ${runId}::uuid AND lane = 'queue'
             AND (status IN ('queued', 'failed', 'lost') OR (status = 'running' AND ${options.takeover ?? false}::boolean))
-          RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info`
+          RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`
       : await db.$queryRaw<Row[]>`
           UPDATE etl_runs
           SET status = 'running', attempts = attempts + 1,
@@ -91,7 +102,8 @@ export async function claimRun(
               lease = gen_random_uuid(), leased_by = ${options.instanceId}
           WHERE id = ${runId}::uuid AND status = 'queued' AND lane <> 'queue' AND owner_id = ${options.instanceId}
             AND NOT EXISTS (SELECT 1 FROM api_instances i WHERE i.id = ${options.instanceId} AND i.dead_at IS NOT NULL)
-          RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info`;
+          RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`;
   const [row] = rows;
   if (row) {
     return {
@@ -103,6 +115,7 @@ export async function claimRun(
       attempts: row.attempts,
       lease: row.lease,
       infoJson: row.info,
+      writtenVersion: row.written_version,
     };
   }
   const [existing] = await db.$queryRaw<{ status: string }[]>`

@@ -1,5 +1,4 @@
 import type { Db } from './createDb.ts';
-import { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
 
 /** A context record ready to write (the output of `@tasklane/etl` transformInfo). */
 export interface ContextRecordInput {
@@ -15,67 +14,75 @@ export type CommitOutcome =
   | { outcome: 'lease-lost' };
 
 /**
- * Replaces a resource's context records with those of one run and marks the run `succeeded`,
- * in ONE transaction; or, when records from a newer version of the resource were already written,
- * writes nothing and marks the run `skipped`.
+ * Makes a resource's context records those of one run and marks the run `succeeded`, in ONE
+ * statement (one round trip, one transaction); or, when records from a newer version of the resource
+ * were already written, writes nothing and marks the run `skipped`.
+ *
+ * Only what changed is written (issue #10): records whose key is new, or whose value (its exact JSON
+ * text) or type differs from the stored one, are inserted or updated; records whose key the run no
+ * longer has are deleted; the others are not touched. A version that changes k leaves of an n-leaf
+ * `info` writes k record rows, not n. So a record's `resource_version` and `run_id` name the version
+ * and run that last CHANGED it (set it to its current value), which may be older than the version
+ * the records as a whole reflect; that one is `context_versions.resource_version`.
  *
  * The guard is `context_versions` (one row per resource holding the version its records came from):
  * an upsert that only advances when `resource_version <= $version` takes the row lock, so two runs of
  * the same resource serialise here and an older version can never overwrite a newer one, whatever
- * order workers finish in. Re-running the same version rewrites the same records (idempotent).
+ * order workers finish in. Re-running the same version leaves the same records (idempotent).
  *
- * Fenced: the transaction's first statement locks the run row WHERE its `lease` is still `run.lease`
- * and it is still `running`, and the version guard writes only if it found it. When it is not (the
- * reaper declared the owner dead, a shutdown abandoned the run, another worker took the job over),
- * nothing at all is written — no records, no status — and the outcome is `lease-lost`. The row lock keeps the lease from changing until the commit, since every
- * other transition of a run updates that row.
+ * Fenced: the statement first locks the run row WHERE its `lease` is still `run.lease` and it is
+ * still `running`, and goes on only if it found it. When it is not (the reaper declared the owner
+ * dead, a shutdown abandoned the run, another worker took the job over), nothing at all is written —
+ * no records, no status — and the outcome is `lease-lost`. The row lock keeps the lease from changing
+ * until the commit, since every other transition of a run updates that row.
+ *
+ * The SQL is the PL/pgSQL function `commit_run_records` (migration
+ * `20261202100000_commit_run_records`): its statements run in order, each with a fresh snapshot
+ * under READ COMMITTED, so the record writes, which run after the guard's row lock was granted, see
+ * the records a concurrent commit of the same resource wrote before it let go of that lock. The
+ * statement is bounded by the pool's `statement_timeout` (see `createDb`).
  *
  * @param run.lease - the lease {@link claimRun} returned
+ * @param records - the run's records; keys must be unique (PostgreSQL refuses the statement otherwise)
  */
 export async function commitRunRecords(
   db: Db,
   run: { id: string; resourceId: string; resourceVersion: number; lease: string },
   records: readonly ContextRecordInput[],
 ): Promise<CommitOutcome> {
-  return db.$transaction(async (tx) => {
-    // One round trip for the lease check, its row lock and the version guard: the transaction holds
-    // a pool connection, and in the inline lane every extra round trip can wait behind another run's
-    // transform on the event loop.
-    const advanced = await tx.$queryRaw<{ resource_version: number }[]>`
-      WITH held AS (
-        SELECT id FROM etl_runs WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running' FOR UPDATE
-      )
-      INSERT INTO context_versions (resource_id, resource_version, run_id)
-      SELECT ${run.resourceId}, ${run.resourceVersion}, held.id FROM held
-      ON CONFLICT (resource_id) DO UPDATE
-        SET resource_version = EXCLUDED.resource_version, run_id = EXCLUDED.run_id, written_at = CURRENT_TIMESTAMP
-        WHERE context_versions.resource_version <= EXCLUDED.resource_version
-      RETURNING resource_version`;
-    if (advanced.length === 0) {
-      // Either the lease is gone (then it never comes back: a new claim takes a new uuid) or a newer
-      // version's records are written (then the run row is locked by the statement above).
-      const [current] = await tx.$queryRaw<{ resource_version: number | null; held: boolean }[]>`
-        SELECT (SELECT resource_version FROM context_versions WHERE resource_id = ${run.resourceId}) AS resource_version,
-               EXISTS (SELECT 1 FROM etl_runs WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running') AS held`;
-      if (!current?.held) return { outcome: 'lease-lost' };
-      const newerVersion = current?.resource_version ?? run.resourceVersion;
-      await tx.$executeRaw`
-        UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
-          error = ${`stale: records of version ${newerVersion} were already written`}, lease = NULL, leased_by = NULL
-        WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid`;
-      return { outcome: 'stale', newerVersion };
-    }
-    await tx.$executeRaw`DELETE FROM context_records WHERE resource_id = ${run.resourceId}`;
-    if (records.length > 0) {
-      await tx.$executeRaw`
-        INSERT INTO context_records (resource_id, key, value, value_type, resource_version, run_id)
-        SELECT ${run.resourceId}, r.key, r.value, r."valueType"::"ContextValueType", ${run.resourceVersion}, ${run.id}::uuid
-        FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(key text, value jsonb, "valueType" text)`;
-    }
-    await tx.$executeRaw`
-      UPDATE etl_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP, record_count = ${records.length}, error = NULL,
-        lease = NULL, leased_by = NULL
-      WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid`;
-    return { outcome: 'written', recordCount: records.length };
-  }, RUN_COMMIT_TRANSACTION);
+  const [row] = await db.$queryRaw<{ outcome: string; newer_version: number | null }[]>`
+    SELECT outcome, newer_version
+    FROM commit_run_records(${run.id}::uuid, ${run.lease}::uuid, ${run.resourceId}, ${run.resourceVersion}::int, ${JSON.stringify(records)}::jsonb)`;
+  switch (row?.outcome) {
+    case 'written':
+      return { outcome: 'written', recordCount: records.length };
+    case 'stale':
+      return { outcome: 'stale', newerVersion: row.newer_version ?? run.resourceVersion };
+    case 'lease-lost':
+      return { outcome: 'lease-lost' };
+    default:
+      throw new Error(`commit_run_records returned an unknown outcome: ${String(row?.outcome)}`);
+  }
+}
+
+/**
+ * Marks a claimed run `skipped` because records of a newer version are already written (the claim
+ * saw `writtenVersion > resourceVersion`), without transforming it: versions only advance, so its
+ * commit could only have been refused by the version guard. One statement, fenced like every run
+ * transition: it applies only while the run is `running` under `run.lease`, else it writes nothing
+ * and the outcome is `lease-lost`. The run's error text is the one {@link commitRunRecords} writes
+ * for a stale run.
+ *
+ * @param newerVersion - the written version the claim saw (greater than `run.resourceVersion`)
+ */
+export async function skipStaleRun(
+  db: Db,
+  run: { id: string; lease: string },
+  newerVersion: number,
+): Promise<{ outcome: 'stale'; newerVersion: number } | { outcome: 'lease-lost' }> {
+  const changed = await db.$executeRaw`
+    UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
+      error = ${`stale: records of version ${newerVersion} were already written`}, lease = NULL, leased_by = NULL
+    WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'`;
+  return changed > 0 ? { outcome: 'stale', newerVersion } : { outcome: 'lease-lost' };
 }

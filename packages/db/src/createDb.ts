@@ -12,8 +12,9 @@ export type Db = PrismaClient;
 export interface DbTimeouts {
   /**
    * PostgreSQL's `statement_timeout`, in ms: the server cancels any one statement running longer
-   * (SQLSTATE 57014). Must stay well above the slowest legitimate statement, the context-record
-   * insert of the largest accepted `info` (10,000 leaves; see {@link RUN_COMMIT_TRANSACTION}).
+   * (SQLSTATE 57014). Must stay well above the slowest legitimate statement, a run's commit
+   * (`commitRunRecords`, one statement) of the largest accepted `info` (1 MiB, 10,000 leaves:
+   * 150–510 ms measured on the 2-core development machine under load, issue #9).
    * @defaultValue 30000
    */
   statementTimeoutMs?: number;

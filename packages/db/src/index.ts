@@ -1,7 +1,5 @@
 export { createDb, DB_TIMEOUT_DEFAULTS } from './createDb.ts';
 export type { CreateDbOptions, DbTimeouts } from './createDb.ts';
-export { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
-export type { TransactionTimeouts } from './transactionTimeouts.ts';
 export type { Db } from './createDb.ts';
 export { upsertResourceWithRun } from './upsertResourceWithRun.ts';
 export type { UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';
@@ -12,7 +10,7 @@ export { listContextRecords } from './listContextRecords.ts';
 export type { ContextRecordRow } from './listContextRecords.ts';
 export { claimRun } from './claimRun.ts';
 export type { ClaimedRun, ClaimRefusal, ClaimRunOptions } from './claimRun.ts';
-export { commitRunRecords } from './commitRunRecords.ts';
+export { commitRunRecords, skipStaleRun } from './commitRunRecords.ts';
 export type { CommitOutcome, ContextRecordInput } from './commitRunRecords.ts';
 export { recordRunFailure, failRunOfFailedJob } from './recordRunFailure.ts';
 export type { FailureRecordOutcome } from './recordRunFailure.ts';

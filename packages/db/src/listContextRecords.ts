@@ -5,6 +5,11 @@ export interface ContextRecordRow {
   key: string;
   valueJson: string;
   valueType: string;
+  /**
+   * The resource version whose run last changed this record (its value or type). Unchanged records
+   * are not rewritten by later versions (issue #10), so this can be older than the resource's
+   * current version; the records as a whole are those of `context_versions.resource_version`.
+   */
   resourceVersion: number;
 }
 

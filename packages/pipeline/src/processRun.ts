@@ -1,5 +1,5 @@
 import type { ClaimRunOptions, ContextRecordInput, Db } from '@tasklane/db';
-import { claimRun, commitRunRecords } from '@tasklane/db';
+import { claimRun, commitRunRecords, skipStaleRun } from '@tasklane/db';
 import type { Enricher } from './createHttpEnricher.ts';
 
 /**
@@ -41,8 +41,9 @@ export type ProcessRunClaim = ClaimRunOptions & {
 
 /**
  * Runs the ETL of one run, the same way in every lane: claim it (`running`, under a fresh lease),
- * transform its `info`, then write its records and mark it `succeeded` in one transaction — or mark
- * it `skipped` when a newer version's records are already written.
+ * transform its `info`, then write its records and mark it `succeeded` in one statement — or mark
+ * it `skipped` when a newer version's records are already written: before the transform when the
+ * claim already saw them, else at commit (the version guard). Two PostgreSQL round trips per run.
  *
  * Outcomes besides those: `already-finished` (the run is in a state this claimant may not claim,
  * e.g. a duplicate delivery of a succeeded run), `held-elsewhere` (queued or running but not ours to
@@ -66,6 +67,12 @@ export async function processRun(deps: ProcessRunDeps, runId: string, how: Proce
     return claim.reason === 'finished' ? { outcome: 'already-finished', status: claim.status } : { outcome: 'held-elsewhere', status: claim.status };
   }
   onClaimed?.(claim.lease);
+  // Stale on arrival (a newer version's records are already written): skip it before the transform,
+  // which is most of a run's CPU; the commit's version guard would refuse it anyway (issue #10).
+  if (claim.writtenVersion !== null && claim.writtenVersion > claim.resourceVersion) {
+    const skipped = await skipStaleRun(deps.db, claim, claim.writtenVersion);
+    return skipped.outcome === 'lease-lost' ? { outcome: 'lease-lost' } : { outcome: 'skipped', newerVersion: skipped.newerVersion };
+  }
   if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
   let records = await deps.transform(claim.infoJson);
   if (deps.enrich) {

@@ -122,7 +122,7 @@ export function startRetention(options: RetentionOptions): Retention {
 /**
  * How far behind the newest pruned `finished_at` the next batch starts looking, in ms. A run's
  * `finished_at` is its committing transaction's start (`CURRENT_TIMESTAMP`), so a run can become
- * visible after runs with a later `finished_at`; record commits are bounded by their 30 s
- * transaction timeout (`RUN_COMMIT_TRANSACTION`), so a minute covers them.
+ * visible after runs with a later `finished_at`; record commits (one statement each,
+ * `commitRunRecords`) are bounded by the pool's 30 s `statement_timeout`, so a minute covers them.
  */
 const WATERMARK_MARGIN_MS = 60_000;
