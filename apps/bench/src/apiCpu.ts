@@ -3,7 +3,7 @@
 // /proc while a keep-alive client sends PUTs at 8 connections to a real API in production mode,
 // then (with --profile) a `node --cpu-prof` profile of the API under the same load.
 //
-//   scripts/useNode24.sh npx tsx apps/bench/src/apiCpu.ts [--requests 4000] [--connections 8] [--reps 3] [--profile]
+//   scripts/useNode24.sh npx tsx apps/bench/src/apiCpu.ts [--requests 4000] [--connections 8] [--reps 3] [--profile] [--profile-dir <dir>]
 //
 // Starts its own stack (scratch database + Redis prefix, API + worker processes; see benchStack.ts)
 // on $DATABASE_URL / $REDIS_URL's servers (defaults: the local ones) and removes it at the end.
@@ -40,7 +40,15 @@ export interface ApiCpuCheck {
 export async function runApiCpuCheck(
   stack: BenchStack,
   corpusBodies: readonly string[],
-  options: { requests: number; connections: number; reps: number; profile: boolean; log(message: string): void },
+  options: {
+    requests: number;
+    connections: number;
+    reps: number;
+    profile: boolean;
+    /** Keep the `.cpuprofile` files here (for a profile viewer) instead of a temporary folder. @defaultValue a temporary folder, removed */
+    profileDir?: string | undefined;
+    log(message: string): void;
+  },
 ): Promise<ApiCpuCheck> {
   const measure = (bodies: readonly string[], requests: number, idPrefix: string) => {
     const api = stack.api();
@@ -56,7 +64,7 @@ export async function runApiCpuCheck(
     options.log(`rep ${rep + 1}: corpus ${format(result.corpus.at(-1)!)}; {"a":1} ${format(result.tiny.at(-1)!)}`);
   }
   if (options.profile) {
-    const dir = await mkdtemp(join(tmpdir(), 'tasklane-api-prof-'));
+    const dir = options.profileDir ?? (await mkdtemp(join(tmpdir(), 'tasklane-api-prof-')));
     try {
       const api = await stack.restartApi({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
       await measure(corpusBodies, Math.ceil(options.requests / 2), 'prof-warm-');
@@ -68,7 +76,7 @@ export async function runApiCpuCheck(
       result.profile = profile ? summarizeCpuProfile(profile, window, 15) : null;
       options.log(`profiled round: corpus ${format(profiled)}`);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      if (!options.profileDir) await rm(dir, { recursive: true, force: true });
     }
   }
   return result;
@@ -85,6 +93,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '8' },
       reps: { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
     },
   });
   const log = (message: string) => console.log(message);
@@ -102,11 +111,12 @@ async function main(): Promise<void> {
       requests: Number(values.requests),
       connections: Number(values.connections),
       reps: Number(values.reps),
-      profile: values.profile,
+      profile: values.profile || values['profile-dir'] !== undefined,
+      profileDir: values['profile-dir'],
       log,
     });
     const median = (list: ApiCpuPerPut[]) => [...list].sort((a, b) => a.cpuMsPerPut - b.cpuMsPerPut)[Math.floor(list.length / 2)]!;
-    log(`median: corpus ${format(median(check.corpus))}; {"a":1} ${format(median(check.tiny))}`);
+    if (check.corpus.length > 0) log(`median: corpus ${format(median(check.corpus))}; {"a":1} ${format(median(check.tiny))}`);
     if (check.profile) {
       log(`profile (${check.profile.busyMs} ms busy), by package:`);
       for (const p of check.profile.byPackage) log(`  ${(p.share * 100).toFixed(1)} %  ${p.name}`);
