@@ -16,10 +16,10 @@ export interface JsonScan {
    */
   unsafeNumber: boolean;
   /**
-   * A `\u` escape of U+0000 or of a UTF-16 surrogate (`\ud800`–`\udfff`) inside a string: the only
-   * way well-formed UTF-8 JSON text can carry a value PostgreSQL `jsonb` refuses (a raw U+0000 is
-   * not valid JSON, and valid UTF-8 cannot encode a surrogate). Paired surrogate escapes (an emoji
-   * written `\ud83d\ude00`) are reported too: the caller checks exactly.
+   * Inside a string, a `\u` escape of U+0000 or of a UTF-16 surrogate (`\ud800`–`\udfff`), a raw
+   * U+0000 or a raw lone surrogate: every way a string can carry a character PostgreSQL `jsonb`
+   * refuses. Paired surrogate escapes (an emoji written `\ud83d\ude00`) are reported too, the
+   * caller checks exactly; raw pairs (an emoji as such) are not.
    */
   suspectEscape: boolean;
 }
@@ -57,6 +57,13 @@ export function scanJson(text: string, stopAbove: number = Number.POSITIVE_INFIN
         if (s === 0x5c) {
           i++;
           if (text.charCodeAt(i) === 0x75 && isSuspectEscape(text, i + 1)) suspectEscape = true;
+        } else if (s >= 0xd800 && s <= 0xdfff) {
+          // A raw surrogate (only a string not decoded from UTF-8 has a lone one): pairs are fine.
+          const low = text.charCodeAt(i + 1);
+          if (s <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) i++;
+          else suspectEscape = true;
+        } else if (s === 0) {
+          suspectEscape = true;
         }
       }
     } else if (c === 0x3a) {
