@@ -3,7 +3,7 @@
 // /proc while a keep-alive client sends PUTs at 8 connections to a real API in production mode,
 // then (with --profile) a `node --cpu-prof` profile of the API under the same load.
 //
-//   scripts/useNode24.sh npx tsx apps/bench/src/apiCpu.ts [--requests 4000] [--connections 8] [--reps 3] [--profile] [--profile-dir <dir>]
+//   scripts/useNode24.sh npx tsx apps/bench/src/apiCpu.ts [--requests 4000] [--connections 8] [--reps 3] [--profile] [--profile-dir <dir>] [--profile-bodies corpus|tiny]
 //
 // Starts its own stack (scratch database + Redis prefix, API + worker processes; see benchStack.ts)
 // on $DATABASE_URL / $REDIS_URL's servers (defaults: the local ones) and removes it at the end.
@@ -47,6 +47,8 @@ export async function runApiCpuCheck(
     profile: boolean;
     /** Keep the `.cpuprofile` files here (for a profile viewer) instead of a temporary folder. @defaultValue a temporary folder, removed */
     profileDir?: string | undefined;
+    /** Which bodies the profiled round sends. @defaultValue corpus */
+    profileBodies?: 'corpus' | 'tiny';
     log(message: string): void;
   },
 ): Promise<ApiCpuCheck> {
@@ -67,14 +69,15 @@ export async function runApiCpuCheck(
     const dir = options.profileDir ?? (await mkdtemp(join(tmpdir(), 'tasklane-api-prof-')));
     try {
       const api = await stack.restartApi({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-      await measure(corpusBodies, Math.ceil(options.requests / 2), 'prof-warm-');
+      const bodies = options.profileBodies === 'tiny' ? [TINY_BODY] : corpusBodies;
+      await measure(bodies, Math.ceil(options.requests / 2), 'prof-warm-');
       const from = Date.now() - api.spawnedAt;
-      const profiled = await measure(corpusBodies, options.requests, 'prof-');
+      const profiled = await measure(bodies, options.requests, 'prof-');
       const window = { fromMs: from, toMs: Date.now() - api.spawnedAt };
       await stack.restartApi();
       const profile = await readLargestCpuProfile(dir);
       result.profile = profile ? summarizeCpuProfile(profile, window, 15) : null;
-      options.log(`profiled round: corpus ${format(profiled)}`);
+      options.log(`profiled round: ${options.profileBodies ?? 'corpus'} ${format(profiled)}`);
     } finally {
       if (!options.profileDir) await rm(dir, { recursive: true, force: true });
     }
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
       reps: { type: 'string', default: '3' },
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
+      'profile-bodies': { type: 'string', default: 'corpus' },
     },
   });
   const log = (message: string) => console.log(message);
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
       reps: Number(values.reps),
       profile: values.profile || values['profile-dir'] !== undefined,
       profileDir: values['profile-dir'],
+      profileBodies: values['profile-bodies'] === 'tiny' ? 'tiny' : 'corpus',
       log,
     });
     const median = (list: ApiCpuPerPut[]) => [...list].sort((a, b) => a.cpuMsPerPut - b.cpuMsPerPut)[Math.floor(list.length / 2)]!;
