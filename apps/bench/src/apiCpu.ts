@@ -86,7 +86,7 @@ export async function runApiCpuCheck(
 }
 
 function format(m: ApiCpuPerPut): string {
-  return `${m.cpuMsPerPut.toFixed(3)} ms CPU/PUT, ${Math.round(m.throughput)} PUT/s, ${m.requests} ok, ${m.failed} failed`;
+  return `${m.cpuMsPerPut.toFixed(3)} ms CPU/PUT (${m.systemMsPerPut.toFixed(3)} in the kernel), ${Math.round(m.throughput)} PUT/s, ${m.requests} ok, ${m.failed} failed`;
 }
 
 async function main(): Promise<void> {
