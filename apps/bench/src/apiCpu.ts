@@ -28,6 +28,8 @@ export const TINY_BODY = '{"info":{"a":1}}';
 export interface ApiCpuCheck {
   corpus: ApiCpuPerPut[];
   tiny: ApiCpuPerPut[];
+  /** `GET /healthz` at the same concurrency: the floor every request pays (HTTP, Koa, middleware, log line). */
+  healthz: ApiCpuPerPut[];
   /** The API's profile under the corpus load (`--profile` only). */
   profile: CpuProfileSummary | null;
 }
@@ -52,18 +54,21 @@ export async function runApiCpuCheck(
     log(message: string): void;
   },
 ): Promise<ApiCpuCheck> {
-  const measure = (bodies: readonly string[], requests: number, idPrefix: string) => {
+  const measure = (bodies: readonly string[], requests: number, idPrefix: string, getPath?: string) => {
     const api = stack.api();
     if (!api) throw new Error('the API check needs a stack whose API it started');
-    return measureApiCpuPerPut({ apiUrl: stack.apiUrl, apiPid: api.pid, token: stack.token, bodies, requests, connections: options.connections, idPrefix });
+    return measureApiCpuPerPut({ apiUrl: stack.apiUrl, apiPid: api.pid, token: stack.token, bodies, requests, connections: options.connections, idPrefix, ...(getPath ? { getPath } : {}) });
   };
-  const result: ApiCpuCheck = { corpus: [], tiny: [], profile: null };
+  const result: ApiCpuCheck = { corpus: [], tiny: [], healthz: [], profile: null };
   await measure(corpusBodies, Math.ceil(options.requests / 2), 'warm-corpus-');
   await measure([TINY_BODY], Math.ceil(options.requests / 2), 'warm-tiny-');
   for (let rep = 0; rep < options.reps; rep++) {
     result.corpus.push(await measure(corpusBodies, options.requests, `corpus-${rep}-`));
     result.tiny.push(await measure([TINY_BODY], options.requests, `tiny-${rep}-`));
-    options.log(`rep ${rep + 1}: corpus ${format(result.corpus.at(-1)!)}; {"a":1} ${format(result.tiny.at(-1)!)}`);
+    result.healthz.push(await measure([], options.requests, '', '/healthz'));
+    options.log(`rep ${rep + 1}: corpus ${format(result.corpus.at(-1)!)}`);
+    options.log(`rep ${rep + 1}: {"a":1} ${format(result.tiny.at(-1)!)}`);
+    options.log(`rep ${rep + 1}: GET /healthz ${format(result.healthz.at(-1)!)}`);
   }
   if (options.profile) {
     const dir = options.profileDir ?? (await mkdtemp(join(tmpdir(), 'tasklane-api-prof-')));
@@ -86,7 +91,10 @@ export async function runApiCpuCheck(
 }
 
 function format(m: ApiCpuPerPut): string {
-  return `${m.cpuMsPerPut.toFixed(3)} ms CPU/PUT (${m.systemMsPerPut.toFixed(3)} in the kernel), ${Math.round(m.throughput)} PUT/s, ${m.requests} ok, ${m.failed} failed`;
+  return `${m.cpuMsPerPut.toFixed(3)} ms CPU/req (${m.systemMsPerPut.toFixed(3)} in the kernel), ${Math.round(m.throughput)} req/s, ${m.requests} ok, ${m.failed} failed; by thread: ${m.byThread
+    .slice(0, 4)
+    .map((t) => `${t.name} ${t.msPerPut.toFixed(3)}`)
+    .join(', ')}`;
 }
 
 async function main(): Promise<void> {
@@ -121,7 +129,11 @@ async function main(): Promise<void> {
       log,
     });
     const median = (list: ApiCpuPerPut[]) => [...list].sort((a, b) => a.cpuMsPerPut - b.cpuMsPerPut)[Math.floor(list.length / 2)]!;
-    if (check.corpus.length > 0) log(`median: corpus ${format(median(check.corpus))}; {"a":1} ${format(median(check.tiny))}`);
+    if (check.corpus.length > 0) {
+      log(`median: corpus ${format(median(check.corpus))}`);
+      log(`median: {"a":1} ${format(median(check.tiny))}`);
+      log(`median: GET /healthz ${format(median(check.healthz))}`);
+    }
     if (check.profile) {
       log(`profile (${check.profile.busyMs} ms busy), by package:`);
       for (const p of check.profile.byPackage) log(`  ${(p.share * 100).toFixed(1)} %  ${p.name}`);

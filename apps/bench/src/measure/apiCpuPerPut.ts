@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 
 /** What {@link measureApiCpuPerPut} measured. */
@@ -13,6 +13,12 @@ export interface ApiCpuPerPut {
   cpuMsPerPut: number;
   /** The part of `cpuMsPerPut` spent in the kernel (`stime`: system calls, loopback TCP, pipes). */
   systemMsPerPut: number;
+  /**
+   * `cpuMsPerPut` by thread name (`/proc/<pid>/task/<tid>/comm`: `node` is the event loop, `V8 DefaultWorke`
+   * V8's helpers (concurrent GC, compilers), `libuv-worker` the libuv pool, worker threads by their name),
+   * largest first; threads that started or ended inside the window count what was seen at both ends.
+   */
+  byThread: { name: string; msPerPut: number }[];
   /** Wall time of the window, in ms. */
   wallMs: number;
   /** `requests` per second of wall time. */
@@ -39,6 +45,8 @@ export interface ApiCpuPerPutOptions {
   idPrefix?: string;
   /** Lane asked for with `Tasklane-Lane`. @defaultValue none (the API then writes and runs no ETL) */
   lane?: string;
+  /** Send `GET <path>` instead of PUTs (a floor to compare with, e.g. `/healthz`); `bodies` is then ignored. */
+  getPath?: string;
 }
 
 /**
@@ -66,15 +74,15 @@ export async function measureApiCpuPerPut(options: ApiCpuPerPutOptions): Promise
   let failed = 0;
   const put = (n: number) =>
     new Promise<number>((resolve, reject) => {
-      const body = buffers[n % buffers.length]!;
+      const body = options.getPath === undefined ? buffers[n % buffers.length]! : Buffer.alloc(0);
       const req = request(
         {
           agent,
           host: url.hostname,
           port: url.port,
-          method: 'PUT',
-          path: `/resources/${idPrefix}${n % ids}`,
-          headers: { ...headers, 'Content-Length': String(body.length) },
+          method: options.getPath === undefined ? 'PUT' : 'GET',
+          path: options.getPath ?? `/resources/${idPrefix}${n % ids}`,
+          headers: options.getPath === undefined ? { ...headers, 'Content-Length': String(body.length) } : { Authorization: headers.Authorization ?? '' },
         },
         (res) => {
           res.resume();
@@ -93,6 +101,7 @@ export async function measureApiCpuPerPut(options: ApiCpuPerPutOptions): Promise
     }
   };
   const cpuBefore = await readProcessCpu(options.apiPid);
+  const threadsBefore = await readThreadCpuMs(options.apiPid);
   const startedAt = performance.now();
   try {
     await Promise.all(Array.from({ length: connections }, loop));
@@ -101,6 +110,13 @@ export async function measureApiCpuPerPut(options: ApiCpuPerPutOptions): Promise
   }
   const wallMs = performance.now() - startedAt;
   const cpuAfter = await readProcessCpu(options.apiPid);
+  const threadsAfter = await readThreadCpuMs(options.apiPid);
+  const byName = new Map<string, number>();
+  for (const [tid, { name, ms }] of threadsAfter) byName.set(name, (byName.get(name) ?? 0) + ms - (threadsBefore.get(tid)?.ms ?? 0));
+  const byThread = [...byName]
+    .map(([name, ms]) => ({ name, msPerPut: ok === 0 ? Number.NaN : ms / ok }))
+    .filter((t) => t.msPerPut > 0)
+    .sort((a, b) => b.msPerPut - a.msPerPut);
   const cpuMs = cpuAfter.userMs + cpuAfter.systemMs - cpuBefore.userMs - cpuBefore.systemMs;
   const systemMs = cpuAfter.systemMs - cpuBefore.systemMs;
   return {
@@ -109,6 +125,7 @@ export async function measureApiCpuPerPut(options: ApiCpuPerPutOptions): Promise
     cpuMs,
     cpuMsPerPut: ok === 0 ? Number.NaN : cpuMs / ok,
     systemMsPerPut: ok === 0 ? Number.NaN : systemMs / ok,
+    byThread,
     wallMs,
     throughput: ok / (wallMs / 1000),
   };
@@ -124,4 +141,20 @@ export async function readProcessCpu(pid: number): Promise<{ userMs: number; sys
   // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { userMs: (Number(fields[11]) * 1000) / 100, systemMs: (Number(fields[12]) * 1000) / 100 };
+}
+
+/** CPU time (user + system) of each thread of a process so far, in ms, by thread id, with its name. */
+async function readThreadCpuMs(pid: number): Promise<Map<string, { name: string; ms: number }>> {
+  const threads = new Map<string, { name: string; ms: number }>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return threads;
 }
