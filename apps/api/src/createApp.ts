@@ -26,6 +26,7 @@ import type { WriteRateLimitOptions } from './ops/rateLimitWrites.ts';
 import { rateLimitWrites } from './ops/rateLimitWrites.ts';
 import { corsAllowList, securityHeaders } from './ops/securityHeaders.ts';
 import { registerStrandedRunsMetric } from './ops/strandedRunsMetric.ts';
+import type { BodyThreads } from './resources/resourcesRouter.ts';
 import { resourcesRouter } from './resources/resourcesRouter.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface AppDeps {
   http: {
     /** Largest request body, in bytes. */
     bodyLimitBytes: number;
+    /** Worker threads that validate large PUT bodies off the event loop. @defaultValue none: all on the event loop */
+    bodyThreads?: BodyThreads | undefined;
     /** Base of absolute links; root-relative when undefined. */
     publicUrl: string | undefined;
     /** CORS allow-list (`CORS_ORIGINS`); `*` allows any origin. @defaultValue [] (no CORS headers) */
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): Koa {
       links,
       selectLane,
       bodyLimitBytes: deps.http.bodyLimitBytes,
+      bodyThreads: deps.http.bodyThreads,
       awaitWait: deps.awaitWait ?? { defaultSeconds: 5, maxSeconds: 60 },
     }).routes(),
     etlRunsRouter({ db: deps.db, links, lanes, statsMaxWindowSeconds: deps.statsMaxWindowSeconds }).routes(),

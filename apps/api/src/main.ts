@@ -17,6 +17,7 @@ import { createInProcessLane } from './lanes/createInProcessLane.ts';
 import { createNoneLane } from './lanes/createNoneLane.ts';
 import { createQueueLane } from './lanes/createQueueLane.ts';
 import type { Lane } from './lanes/Lane.ts';
+import type { PreparePutOutcome } from './resources/preparePutBody.ts';
 import { listen } from './listen.ts';
 
 const config = loadConfig();
@@ -132,7 +133,18 @@ const app = createApp({
   otherLanes: lanes.filter((lane) => lane !== defaultLane),
   allowedLanes: config.lanes.allowed,
   awaitWait: { defaultSeconds: config.lanes.awaitDefaultWaitSeconds, maxSeconds: config.lanes.awaitMaxWaitSeconds },
-  http: config.http,
+  http: {
+    ...config.http,
+    // Large PUT bodies are parsed in the thread lane's pool, off the event loop (issue #10).
+    bodyThreads:
+      config.http.bodyThreadMinBytes > 0
+        ? {
+            minBytes: config.http.bodyThreadMinBytes,
+            // Same pool, another export of transformWorker.ts: Piscina types one task shape per pool.
+            run: (task) => (pool as unknown as Piscina<typeof task, PreparePutOutcome>).run(task, { name: 'preparePut' }),
+          }
+        : undefined,
+  },
   auth: config.auth,
   rateLimit: config.http.rateLimitWritesPerMinute ? { writesPerMinute: config.http.rateLimitWritesPerMinute, redis } : undefined,
   redis,

@@ -38,6 +38,7 @@ const envSchema = z.object({
     .default('{tasklane}'),
   ETL_LANE: z.enum(LANES).default('queue'),
   BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  BODY_THREAD_MIN_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   JOB_ATTEMPTS: positiveInt.default(5),
   JOB_BACKOFF_MS: positiveInt.default(1000),
   JOB_KEEP_COMPLETED_COUNT: positiveInt.default(1000),
@@ -116,6 +117,12 @@ export interface Config {
     readonly publicUrl: string | undefined;
     /** Largest accepted request body, in bytes. @defaultValue 1 MiB */
     readonly bodyLimitBytes: number;
+    /**
+     * PUT bodies of at least this many bytes are parsed and validated in the thread lane's worker
+     * threads (`THREAD_POOL_SIZE`), not on the event loop that answers other requests (issue #10);
+     * 0 keeps every body on the event loop. @defaultValue 65536 (64 KiB)
+     */
+    readonly bodyThreadMinBytes: number;
     /**
      * Longest a client may take to send a whole request (headers and body), in ms; past it Node
      * answers 408 and closes the connection (`server.requestTimeout`). Waiting for the response
@@ -325,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT,
       publicUrl: e.PUBLIC_URL,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      bodyThreadMinBytes: e.BODY_THREAD_MIN_BYTES,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       corsOrigins: e.CORS_ORIGINS,

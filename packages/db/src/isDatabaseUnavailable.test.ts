@@ -25,6 +25,8 @@ describe('isDatabaseUnavailable', () => {
     ['Prisma pool timeout P2024', true, { code: 'P2024' }],
     ['a bare pg error 57P03', true, { code: '57P03', severity: 'FATAL' }],
     ['a bare socket error', true, Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a bare unknown host (the adapter maps it to DatabaseNotReachable)', true, Object.assign(new Error('getaddrinfo ENOTFOUND db'), { code: 'ENOTFOUND' })],
+    ['a bare missing database 3D000 (the adapter maps it to DatabaseDoesNotExist)', true, { code: '3D000', severity: 'FATAL' }],
     ['a DriverAdapterError thrown as the cause of another error', true, { message: 'wrapped', cause: { name: 'DriverAdapterError', cause: { kind: 'postgres', originalCode: '57P01' } } }],
     ['a unique violation (23505)', false, postgresError('23505', 'duplicate key value violates unique constraint')],
     ['a syntax error (42601)', false, postgresError('42601', 'syntax error')],

@@ -6,12 +6,16 @@ const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', '
  * PostgreSQL SQLSTATEs with the same meaning (PostgreSQL docs, Appendix A "PostgreSQL Error Codes"):
  * `57P01` admin_shutdown (a fast shutdown ends the session), `57P02` crash_shutdown, `57P03`
  * cannot_connect_now (the server is starting up or shutting down: a smart shutdown refuses new
- * sessions), `53300` too_many_connections; class `08` (connection exception, e.g. `08006`
+ * sessions), `53300` too_many_connections, `3D000` invalid_catalog_name (the database does not exist,
+ * as the adapter's `DatabaseDoesNotExist`); class `08` (connection exception, e.g. `08006`
  * connection_failure, `08001` sqlclient_unable_to_establish_sqlconnection) is matched as a class.
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-/** Node socket errors of a connection that went away or never opened, as `pg` rethrows them. */
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '3D000']);
+/**
+ * Node socket errors of a connection that went away or never opened, as `pg` rethrows them (bare,
+ * from `sqlPoolOf` queries); `ENOTFOUND` as the adapter's `DatabaseNotReachable`.
+ */
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /** How deep {@link isDatabaseUnavailable} follows `cause` chains; real ones are 2–3 levels. */
 const MAX_DEPTH = 5;

@@ -1,4 +1,5 @@
 import type { Db } from './createDb.ts';
+import { sqlPoolOf } from './createDb.ts';
 import type { EtlLane } from './generated/prisma/client.ts';
 import type { EtlRunView, RawResource, RawRun, ResourceRow } from './views.ts';
 import { resourceColumns, runColumns, toResourceRow, toRunView } from './views.ts';
@@ -44,29 +45,50 @@ export interface UpsertResourceResult {
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
   // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
   const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
-  const [row] = await db.$queryRaw<(RawResource & { run: RawRunJson })[]>`
+  const values = [
+    input.id,
+    input.name,
+    input.attributesJson,
+    input.lane,
+    input.infoJson,
+    input.requestId ?? null,
+    input.ownerId ?? null,
+    initialStatus,
+    initialStatus === 'skipped',
+    initialStatus === 'skipped' ? 'lane none: no ETL' : null,
+  ];
+  // The same statement straight through pg when the pool is known (issue #10: Prisma's client
+  // doubled the CPU of this query); through Prisma otherwise.
+  const pool = sqlPoolOf(db);
+  const rows = pool
+    ? (await pool.query<RawResource & { run: RawRunJson }>(UPSERT_SQL, values)).rows
+    : await db.$queryRawUnsafe<(RawResource & { run: RawRunJson })[]>(UPSERT_SQL, ...values);
+  const row = rows[0];
+  if (!row) throw new Error('upsert returned no row');
+  const { run, ...resource } = row;
+  return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
+}
+
+/** The upsert and the run's insert, one statement; parameters $1…$10 as in {@link upsertResourceWithRun}. */
+const UPSERT_SQL = `
     WITH resource AS (
       INSERT INTO resources (id, name, attributes, version)
-      VALUES (${input.id}, ${input.name}, ${input.attributesJson}::jsonb, 1)
+      VALUES ($1, $2, $3::jsonb, 1)
       ON CONFLICT (id) DO UPDATE
         SET name = EXCLUDED.name,
             attributes = EXCLUDED.attributes,
             version = resources.version + 1,
             updated_at = CURRENT_TIMESTAMP
-      RETURNING ${resourceColumns}
+      RETURNING ${resourceColumns.text}
     ), run AS (
       INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
-      SELECT resource.id, resource.version, ${input.lane}::"EtlLane", ${input.infoJson}::jsonb,
-             ${input.requestId ?? null}::text, ${input.ownerId ?? null}::text, ${initialStatus}::"EtlRunStatus",
-             CASE WHEN ${initialStatus === 'skipped'}::boolean THEN CURRENT_TIMESTAMP END, ${initialStatus === 'skipped' ? 'lane none: no ETL' : null}::text
+      SELECT resource.id, resource.version, $4::"EtlLane", $5::jsonb,
+             $6::text, $7::text, $8::"EtlRunStatus",
+             CASE WHEN $9::boolean THEN CURRENT_TIMESTAMP END, $10::text
       FROM resource
-      RETURNING ${runColumns}
+      RETURNING ${runColumns.text}
     )
     SELECT resource.*, (SELECT to_jsonb(run) FROM run) AS run FROM resource`;
-  if (!row) throw new Error('upsert returned no row');
-  const { run, ...resource } = row;
-  return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
-}
 
 /** A run row as `to_jsonb` gives it: timestamps as ISO text. */
 type RawRunJson = Omit<RawRun, 'queued_at' | 'started_at' | 'finished_at'> & {

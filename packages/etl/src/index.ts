@@ -24,3 +24,6 @@ export { parseJsonExact, stringifyJsonExact } from './parseJsonExact.ts';
 export { transformInfoJson } from './transformInfoJson.ts';
 export { findUnstorableValue } from './findUnstorableValue.ts';
 export type { UnstorableValue } from './findUnstorableValue.ts';
+export { countMembers, parseLossless } from './parseJsonExact.ts';
+export { scanJson } from './scanJson.ts';
+export type { JsonScan } from './scanJson.ts';

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** Matches presented credentials against a configured set without leaking, by timing, how close a guess came. */
 export interface SecretMatcher {
@@ -35,7 +35,8 @@ export function createSecretMatcher(secrets: readonly string[]): SecretMatcher {
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  // One-shot hash (Node ≥ 21.7): no Hash object per request (issue #10, the API's fixed cost).
+  return hash('sha256', text, 'buffer');
 }
 
 /** The credentials of an `Authorization` header (RFC 9110 §11.6.2; the scheme is case-insensitive). */

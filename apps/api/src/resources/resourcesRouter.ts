@@ -1,17 +1,19 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
 import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
-import { findUnstorableValue, flattenInfo, measureInfo, parseJsonExact, stringifyJsonExact } from '@tasklane/etl';
+import { parseJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { BadRequestError, NotFoundError, ServiceUnavailableError, ValidationError } from '../http/httpErrors.ts';
+import { NotFoundError, ServiceUnavailableError, ValidationError } from '../http/httpErrors.ts';
 import { parsePreferWait } from '../http/parsePreferWait.ts';
-import { readJsonBody } from '../http/readJsonBody.ts';
+import { readJsonText } from '../http/readJsonText.ts';
 import { sendJson } from '../http/sendJson.ts';
 import type { Links } from '../http/views.ts';
 import { resourceBody, runBody } from '../http/views.ts';
 import type { Lane } from '../lanes/Lane.ts';
-import { INFO_LIMITS, isJsonObject, putResourceBodySchema, resourceIdSchema } from './putResourceBody.ts';
+import type { PreparePutOutcome } from './preparePutBody.ts';
+import { preparePutBody, unwrapPutOutcome } from './preparePutBody.ts';
+import { resourceIdSchema } from './putResourceBody.ts';
 import { zodDetails } from '../http/zodDetails.ts';
 
 /** What the resource routes use. */
@@ -24,6 +26,19 @@ export interface ResourcesRouterDeps {
   bodyLimitBytes: number;
   /** `await` lane: seconds to wait without `Prefer: wait`, and the most a client may ask for. */
   awaitWait: { defaultSeconds: number; maxSeconds: number };
+  /** Validates bodies of at least `minBytes` off the event loop. @defaultValue every body on the event loop */
+  bodyThreads?: BodyThreads | undefined;
+}
+
+/**
+ * Worker threads that validate large PUT bodies (issue #10: a 1 MiB body parsed on the event loop
+ * stalls every request behind it). `run` must call `preparePutOutcome(task.text, task.id)` in a
+ * worker thread (`apps/api/src/lanes/transformWorker.ts` exports it as `preparePut`).
+ */
+export interface BodyThreads {
+  /** Bodies of at least this many UTF-8 bytes go to a thread (`BODY_THREAD_MIN_BYTES`). */
+  minBytes: number;
+  run(task: { text: string; id: string | undefined }): Promise<PreparePutOutcome>;
 }
 
 export const contextQuerySchema = z.object({
@@ -47,30 +62,11 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
 
   router.put('/resources/:id', async (ctx) => {
     // Body first: 415/413/400 describe the request as a whole and win over field rules (422).
-    const body = await readJsonBody(ctx, { limitBytes: deps.bodyLimitBytes, maxNesting: INFO_LIMITS.maxDepth * 2 + 2 });
-    if (!isJsonObject(body)) throw new BadRequestError('request body must be a JSON object');
-    const id = parseResourceId(ctx.params.id);
-    const parsed = putResourceBodySchema.safeParse(body);
-    if (!parsed.success) throw new ValidationError('invalid request body', zodDetails(parsed.error));
-    const { info, name, attributes } = parsed.data;
-    const size = measureInfo(info);
-    if (size.depth > INFO_LIMITS.maxDepth) {
-      throw new ValidationError(`info is nested ${size.depth} levels deep; the limit is ${INFO_LIMITS.maxDepth}`, { ...INFO_LIMITS, depth: size.depth });
-    }
-    if (size.leafCount > INFO_LIMITS.maxLeaves) {
-      throw new ValidationError(`info has ${size.leafCount} leaf values; the limit is ${INFO_LIMITS.maxLeaves}`, { ...INFO_LIMITS, leafCount: size.leafCount });
-    }
-    const unstorable = findUnstorableValue(body);
-    if (unstorable) throw new ValidationError(`cannot store ${unstorable.pointer || 'the body'}: ${unstorable.reason}`, unstorable);
-    const longKey = flattenInfo(info).find((leaf) => Buffer.byteLength(leaf.key, 'utf8') > INFO_LIMITS.maxKeyBytes);
-    if (longKey) {
-      const bytes = Buffer.byteLength(longKey.key, 'utf8');
-      throw new ValidationError(`info has a key path of ${bytes} bytes; the limit is ${INFO_LIMITS.maxKeyBytes}`, {
-        maxKeyBytes: INFO_LIMITS.maxKeyBytes,
-        keyBytes: bytes,
-        keyStart: longKey.key.slice(0, 100),
-      });
-    }
+    const text = await readJsonText(ctx, { limitBytes: deps.bodyLimitBytes });
+    const offload = deps.bodyThreads && Buffer.byteLength(text, 'utf8') >= deps.bodyThreads.minBytes ? deps.bodyThreads : undefined;
+    const { id, name, attributesJson, infoJson } = offload
+      ? unwrapPutOutcome(await offload.run({ text, id: ctx.params.id }))
+      : preparePutBody(text, ctx.params.id);
     const asked = deps.selectLane(ctx);
     let lane = asked;
     // Admission before the write: a run the lane cannot take must leave nothing behind (issue #9).
@@ -88,9 +84,9 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
     try {
       written = await upsertResourceWithRun(deps.db, {
         id,
-        name: name ?? null,
-        attributesJson: attributes ? stringifyJsonExact(attributes) : null,
-        infoJson: stringifyJsonExact(info),
+        name,
+        attributesJson,
+        infoJson,
         lane: lane.name,
         requestId,
         ownerId: lane.ownerId ?? null,

@@ -10,6 +10,7 @@ import { createTestDb } from '../../../../test/support/testDb.ts';
 import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
 import { createApp } from '../../src/createApp.ts';
 import { createQueueLane } from '../../src/lanes/createQueueLane.ts';
+import type { BodyThreads } from '../../src/resources/resourcesRouter.ts';
 
 /** A pino log line as the test captured it. */
 export interface LogLine {
@@ -46,9 +47,10 @@ const JOB_SETTINGS = {
  * @param options.redisUrl - the lane's Redis; @defaultValue the test Redis
  * @param options.enqueueTimeoutMs - @defaultValue 1000 ms, as in production
  * @param options.db - share a client instead of creating one (then `close()` leaves it open)
+ * @param options.bodyThreads - validate large PUT bodies there; @defaultValue none (all on the event loop)
  */
 export async function startApi(
-  options: { bodyLimitBytes?: number; redisUrl?: string; enqueueTimeoutMs?: number; db?: Db } = {},
+  options: { bodyLimitBytes?: number; redisUrl?: string; enqueueTimeoutMs?: number; db?: Db; bodyThreads?: BodyThreads } = {},
 ): Promise<TestApi> {
   const logs: LogLine[] = [];
   const logger: Logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
@@ -62,7 +64,7 @@ export async function startApi(
     db,
     logger,
     defaultLane,
-    http: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, publicUrl: undefined },
+    http: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, publicUrl: undefined, bodyThreads: options.bodyThreads },
   });
   const server: Server = createServer(app.callback());
   const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });

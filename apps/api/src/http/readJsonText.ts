@@ -1,33 +1,26 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
-import { parseJsonExact } from '@tasklane/etl';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './httpErrors.ts';
-import { maxJsonNesting } from './maxJsonNesting.ts';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './httpErrors.ts';
 
-/** Limits applied by {@link readJsonBody}. */
+/** Limits applied by {@link readJsonText}. */
 export interface JsonBodyLimits {
   /** Largest body in bytes. @defaultValue 1 MiB (config `BODY_LIMIT_BYTES`) */
   limitBytes: number;
-  /**
-   * Deepest nesting of arrays/objects accepted before parsing; deeper bodies are refused without
-   * being parsed, so hostile nesting (10,000 levels) costs one linear scan.
-   */
-  maxNesting: number;
 }
 
-/**
- * Reads and parses a JSON request body, in this order (each a distinct status):
- * 1. no body at all → 400; a body that is not `application/json` or `application/*+json` in UTF-8,
- *    or that has a `Content-Encoding` (gzip, br, …) → 415;
- * 2. a body over `limitBytes` (by `Content-Length` or as it streams) → 413;
- * 3. an empty or malformed body, invalid UTF-8, or a duplicated key with different values → 400;
- * 4. nesting deeper than `maxNesting` → 422.
- * Numbers are parsed exactly (see `parseJsonExact`); `__proto__` keys are plain data.
- */
 /** Refuses invalid UTF-8 (RFC 8259 §8.1: JSON text exchanged between systems SHALL be UTF-8); strips a BOM. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readJsonBody(ctx: Context, limits: JsonBodyLimits): Promise<unknown> {
+/**
+ * Reads a JSON request body as text, in this order (each a distinct status):
+ * 1. no body at all → 400; a body that is not `application/json` or `application/*+json` in UTF-8,
+ *    or that has a `Content-Encoding` (gzip, br, …) → 415;
+ * 2. a body over `limitBytes` (by `Content-Length` or as it streams) → 413;
+ * 3. invalid UTF-8, a length that does not match `Content-Length`, an aborted upload → 400.
+ * The text is not parsed: the route validates it (for `PUT /resources/:id`, `preparePutBody`:
+ * an empty or malformed body → 400, too deep → 422, …), on the event loop or in a worker thread.
+ */
+export async function readJsonText(ctx: Context, limits: JsonBodyLimits): Promise<string> {
   const contentType = ctx.get('Content-Type') || undefined;
   const matched = ctx.request.is('application/json', '+json');
   if (matched === null) throw new BadRequestError('request body is empty; send a JSON object');
@@ -49,14 +42,5 @@ export async function readJsonBody(ctx: Context, limits: JsonBodyLimits): Promis
     if (type === 'request.aborted') throw new BadRequestError('request aborted by the client');
     throw error;
   }
-  if (text.trim() === '') throw new BadRequestError('request body is empty; send a JSON object');
-  const nesting = maxJsonNesting(text, limits.maxNesting);
-  if (nesting > limits.maxNesting) {
-    throw new ValidationError(`JSON nested deeper than ${limits.maxNesting} levels`, { maxNesting: limits.maxNesting });
-  }
-  try {
-    return parseJsonExact(text);
-  } catch (error) {
-    throw new BadRequestError('malformed JSON', { reason: (error as Error).message.slice(0, 300) });
-  }
+  return text;
 }
