@@ -6,7 +6,7 @@ import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { loadPayloads } from '../../demo/src/loadPayloads.ts';
+import { loadPayloads } from '@tasklane/webhook-corpus';
 import type { BenchOptions } from './benchOptions.ts';
 import type { BenchResult, LevelLimits, MachineInfo, RunLimits } from './BenchResult.ts';
 import { measureBullmqLimit } from './limits/bullmqLimit.ts';

@@ -1,12 +1,12 @@
 import { measureInfo } from '@tasklane/etl';
-import type { DemoPayload } from '../../../demo/src/loadPayloads.ts';
+import type { WebhookPayload } from '@tasklane/webhook-corpus';
 
 /**
  * PUT bodies of the bench, one per webhook example, shaped as the demo sends them:
  * `{ "name": "<event>#<n>", "info": <payload> }`. Built once, before any load, so the load
  * generator only picks strings.
  */
-export function buildCorpusBodies(payloads: readonly DemoPayload[]): string[] {
+export function buildCorpusBodies(payloads: readonly WebhookPayload[]): string[] {
   return payloads.map(({ event, n, payload }) => JSON.stringify({ name: `${event}#${n}`, info: payload }));
 }
 
@@ -17,7 +17,7 @@ export function buildCorpusBodies(payloads: readonly DemoPayload[]): string[] {
  *
  * @returns `count` bodies and the leaf count of each
  */
-export function buildHeavyBodies(payloads: readonly DemoPayload[], options: { leaves: number; count: number }): { bodies: string[]; leafCounts: number[] } {
+export function buildHeavyBodies(payloads: readonly WebhookPayload[], options: { leaves: number; count: number }): { bodies: string[]; leafCounts: number[] } {
   const bodies: string[] = [];
   const leafCounts: number[] = [];
   const stride = Math.max(1, Math.floor(payloads.length / Math.max(1, options.count)));
@@ -38,7 +38,7 @@ export function buildHeavyBodies(payloads: readonly DemoPayload[], options: { le
 }
 
 /** Mean and largest leaf count of the payloads (the issue quotes 193 and 520 for the corpus). */
-export function describeCorpus(payloads: readonly DemoPayload[]): { payloads: number; events: number; meanLeaves: number; maxLeaves: number; meanBytes: number } {
+export function describeCorpus(payloads: readonly WebhookPayload[]): { payloads: number; events: number; meanLeaves: number; maxLeaves: number; meanBytes: number } {
   const leaves = payloads.map((p) => measureInfo(p.payload).leafCount);
   const bytes = payloads.map((p) => JSON.stringify(p.payload).length);
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
