@@ -1,6 +1,7 @@
 import type { BullmqLimit } from './limits/bullmqLimit.ts';
 import type { LoopResult } from './limits/pgLoop.ts';
 import type { RoundTripCounts } from './limits/roundTripCounts.ts';
+import type { StatementLimit } from './limits/statementLimit.ts';
 import type { UpsertLimit } from './limits/upsertLimit.ts';
 import type { Spread } from './measure/spread.ts';
 import type { CrashRoundResult } from './rounds/crashRound.ts';
@@ -29,7 +30,10 @@ export interface MachineInfo {
 export interface LevelLimits {
   connections: number;
   rep: number;
+  /** The small-row upsert alone (no `info`, no run row): the old limit, kept beside the fair one. */
   upsert: UpsertLimit;
+  /** The fair limit: exactly the statement a `none` PUT runs, with the corpus payloads (issue #10). */
+  statement: StatementLimit;
   /** The `none` lane's database work (upsertResourceWithRun over Prisma, the API's pool size) without HTTP (informative). */
   write: LoopResult;
   bullmqAdd: BullmqLimit['add'];
@@ -72,6 +76,8 @@ export interface LaneLevelSummary {
   throughputToNone: number | null;
   p99ToNone: number | null;
   throughputToUpsertLimit: number | null;
+  /** Median throughput / the same statement's limit at this concurrency. */
+  throughputToStatementLimit: number | null;
 }
 
 /** A target of issue #6 and whether this run met it. */
@@ -107,6 +113,8 @@ export interface BenchResult {
     levels: LevelLimits[];
     perRun: RunLimits[];
     upsertPerSecond: Record<string, Spread>;
+    /** The same statement's limit (see {@link LevelLimits.statement}), per concurrency. */
+    statementPerSecond: Record<string, Spread>;
     writePerSecond: Record<string, Spread>;
     bullmqAddPerSecond: Record<string, Spread>;
     bullmqProcessPerSecond: Spread;

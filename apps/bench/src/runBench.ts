@@ -14,6 +14,7 @@ import { prepareRuns } from './limits/prepareRuns.ts';
 import type { RoundTripCounts } from './limits/roundTripCounts.ts';
 import { countRoundTripsPerUnit } from './limits/roundTripCounts.ts';
 import { claimPreparedRuns, measureDirectProcessRun, measureRecordWrites } from './limits/recordWriteLimit.ts';
+import { measureStatementLimit } from './limits/statementLimit.ts';
 import { hasPgbench, measureUpsertLimit } from './limits/upsertLimit.ts';
 import { measureWriteLimit } from './limits/writeLimit.ts';
 import { buildCorpusBodies, buildHeavyBodies, describeCorpus } from './load/buildBodies.ts';
@@ -49,6 +50,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   const payloads = await loadPayloads();
   const corpus = describeCorpus(payloads);
   const infos = payloads.map((p) => stringifyJsonExact(p.payload));
+  const statementBodies = payloads.map((p, i) => ({ name: `${p.event}#${p.n}`, infoJson: infos[i]! }));
   const heavy = buildHeavyBodies(payloads, { leaves: options.heavyLeaves, count: options.heavyWrites });
   const workDir = await mkdtemp(join(tmpdir(), 'tasklane-bench-'));
   const bodiesFile = join(workDir, 'bodies.json');
@@ -117,11 +119,12 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       const seed = options.seed + rep;
       for (const connections of options.levels) {
         if (options.limits) {
-          log(`rep ${rep}, ${connections} conn.: limits (upsert statement, write without HTTP, BullMQ add)`);
+          log(`rep ${rep}, ${connections} conn.: limits (the PUT's statement, small-row upsert, write without HTTP, BullMQ add)`);
+          const statement = await measureStatementLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-s${connections}r${rep}-`, bodies: statementBodies });
           const upsert = await measureUpsertLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-u${connections}r${rep}-`, workDir, pgbench });
           const write = await measureWriteLimit({ databaseUrl: stack.databaseUrl, connections, poolSize: defaults.database.poolSize, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-t${connections}r${rep}-`, infos });
           const bullmq = await measureBullmqLimit({ redisUrl: stack.redisUrl, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: connections, addSeconds: Math.min(1, options.limitSec) });
-          levelLimits.push({ connections, rep, upsert, write, bullmqAdd: bullmq.add });
+          levelLimits.push({ connections, rep, upsert, statement, write, bullmqAdd: bullmq.add });
         }
         const lanes = rotate(options.lanes, rep - 1);
         for (const lane of lanes) {
@@ -187,7 +190,8 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   }
 
   const upsertPerSecond = spreadByLevel(levelLimits, (l) => l.upsert.perSecond);
-  const lanes = summarizeLanes(rounds, upsertPerSecond);
+  const statementPerSecond = spreadByLevel(levelLimits, (l) => l.statement.perSecond);
+  const lanes = summarizeLanes(rounds, upsertPerSecond, statementPerSecond);
   const recordWritesPerSecond = spreadOfRuns(runLimits, (l) => l.recordWrites.perSecond);
   const drainRate = spreadOf(drains.map((d) => d.runsPerSecond));
   machine.loadAfter = loadavg()[0] ?? null;
@@ -229,6 +233,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       levels: levelLimits,
       perRun: runLimits,
       upsertPerSecond,
+      statementPerSecond,
       writePerSecond: spreadByLevel(levelLimits, (l) => l.write.perSecond),
       bullmqAddPerSecond: spreadByLevel(levelLimits, (l) => l.bullmqAdd.perSecond),
       bullmqProcessPerSecond: spreadOfRuns(runLimits, (l) => l.bullmqProcess?.perSecond),
@@ -239,7 +244,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     workerDrain: { reps: drains, runsPerSecond: drainRate, cpuMsPerRun: spreadOf(drains.map((d) => d.workerCpuMsPerRun)) },
     getProbe: probes,
     crash: crashes,
-    queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond).map((paused) => {
+    queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond, statementPerSecond).map((paused) => {
       const none = lanes.find((l) => l.lane === 'none' && l.connections === paused.connections);
       return { ...paused, throughputToNone: ratio(paused.throughput.median, none?.throughput.median), p99ToNone: ratio(paused.p99.median, none?.p99.median) };
     }),

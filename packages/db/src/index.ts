@@ -3,7 +3,7 @@ export type { CreateDbOptions, DbTimeouts } from './createDb.ts';
 export { RUN_COMMIT_TRANSACTION } from './transactionTimeouts.ts';
 export type { TransactionTimeouts } from './transactionTimeouts.ts';
 export type { Db } from './createDb.ts';
-export { upsertResourceWithRun } from './upsertResourceWithRun.ts';
+export { upsertResourceWithRun, upsertResourceWithRunStatement } from './upsertResourceWithRun.ts';
 export type { UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';
 export { findResource } from './findResource.ts';
 export type { ResourceDetail } from './findResource.ts';

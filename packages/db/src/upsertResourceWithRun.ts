@@ -1,5 +1,5 @@
 import type { Db } from './createDb.ts';
-import type { EtlLane } from './generated/prisma/client.ts';
+import { Prisma, type EtlLane } from './generated/prisma/client.ts';
 import type { EtlRunView, RawResource, RawRun, ResourceRow } from './views.ts';
 import { resourceColumns, runColumns, toResourceRow, toRunView } from './views.ts';
 
@@ -27,24 +27,15 @@ export interface UpsertResourceResult {
 }
 
 /**
- * Inserts or updates a resource and records its ETL run, in ONE statement (hence one transaction).
- *
- * The upsert is an `INSERT … ON CONFLICT (id) DO UPDATE`, so any number of clients writing the same
- * new id at once each get a distinct version (1, 2, 3, …) and none fails with a unique violation:
- * PostgreSQL's row lock serialises the increments. The run row is the transactional outbox entry:
- * it commits with the resource or not at all, and dispatch to a lane happens only after the commit.
- *
- * Both inserts are one statement (a data-modifying CTE) rather than an interactive transaction, so
- * the resource's row lock is held for one statement inside PostgreSQL, not across client round
- * trips, and a burst of writes to one id waits for pool connections instead of failing Prisma's
- * "unable to start a transaction in the given time" (issue #4: 50 concurrent PUTs of one id).
- *
- * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
+ * The one statement {@link upsertResourceWithRun} runs for `input`, as a Prisma `Sql` value: its
+ * `text` is the SQL with `$1…$n` placeholders and `values` the parameters in order. Exported so a
+ * measurement can run exactly this statement below the API (the bench's statement limit, issue #10)
+ * without copying its SQL.
  */
-export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
+export function upsertResourceWithRunStatement(input: UpsertResourceInput): Prisma.Sql {
   // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
   const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
-  const [row] = await db.$queryRaw<(RawResource & { run: RawRunJson })[]>`
+  return Prisma.sql`
     WITH resource AS (
       INSERT INTO resources (id, name, attributes, version)
       VALUES (${input.id}, ${input.name}, ${input.attributesJson}::jsonb, 1)
@@ -63,6 +54,25 @@ export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput):
       RETURNING ${runColumns}
     )
     SELECT resource.*, (SELECT to_jsonb(run) FROM run) AS run FROM resource`;
+}
+
+/**
+ * Inserts or updates a resource and records its ETL run, in ONE statement (hence one transaction).
+ *
+ * The upsert is an `INSERT … ON CONFLICT (id) DO UPDATE`, so any number of clients writing the same
+ * new id at once each get a distinct version (1, 2, 3, …) and none fails with a unique violation:
+ * PostgreSQL's row lock serialises the increments. The run row is the transactional outbox entry:
+ * it commits with the resource or not at all, and dispatch to a lane happens only after the commit.
+ *
+ * Both inserts are one statement (a data-modifying CTE) rather than an interactive transaction, so
+ * the resource's row lock is held for one statement inside PostgreSQL, not across client round
+ * trips, and a burst of writes to one id waits for pool connections instead of failing Prisma's
+ * "unable to start a transaction in the given time" (issue #4: 50 concurrent PUTs of one id).
+ *
+ * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
+ */
+export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
+  const [row] = await db.$queryRaw<(RawResource & { run: RawRunJson })[]>(upsertResourceWithRunStatement(input));
   if (!row) throw new Error('upsert returned no row');
   const { run, ...resource } = row;
   return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };

@@ -6,7 +6,7 @@ import type { LaneRoundResult } from '../rounds/laneRound.ts';
 import type { WorkerDrainResult } from '../rounds/workerDrainRound.ts';
 
 /** Medians and spreads of every lane at every level, with ratios to `none` and to the upsert limit. */
-export function summarizeLanes(rounds: readonly LaneRoundResult[], upsertPerSecond: Record<string, Spread>): LaneLevelSummary[] {
+export function summarizeLanes(rounds: readonly LaneRoundResult[], upsertPerSecond: Record<string, Spread>, statementPerSecond: Record<string, Spread> = {}): LaneLevelSummary[] {
   const keys = [...new Set(rounds.map((r) => `${r.lane}@${r.connections}`))];
   const summaries = keys.map((key) => {
     const group = rounds.filter((r) => `${r.lane}@${r.connections}` === key);
@@ -38,6 +38,7 @@ export function summarizeLanes(rounds: readonly LaneRoundResult[], upsertPerSeco
       throughputToNone: null as number | null,
       p99ToNone: null as number | null,
       throughputToUpsertLimit: null as number | null,
+      throughputToStatementLimit: null as number | null,
     } satisfies LaneLevelSummary;
   });
   for (const summary of summaries) {
@@ -45,6 +46,7 @@ export function summarizeLanes(rounds: readonly LaneRoundResult[], upsertPerSeco
     summary.throughputToNone = ratio(summary.throughput.median, none?.throughput.median);
     summary.p99ToNone = ratio(summary.p99.median, none?.p99.median);
     summary.throughputToUpsertLimit = ratio(summary.throughput.median, upsertPerSecond[summary.connections]?.median);
+    summary.throughputToStatementLimit = ratio(summary.throughput.median, statementPerSecond[summary.connections]?.median);
   }
   return summaries;
 }
