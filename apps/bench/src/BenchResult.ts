@@ -4,10 +4,13 @@ import type { RoundTripCounts } from './limits/roundTripCounts.ts';
 import type { StatementLimit } from './limits/statementLimit.ts';
 import type { UpsertLimit } from './limits/upsertLimit.ts';
 import type { Spread } from './measure/spread.ts';
+import type { CapacityResult } from './rounds/capacityRound.ts';
 import type { CrashRoundResult } from './rounds/crashRound.ts';
 import type { GetProbeResult } from './rounds/getProbeRound.ts';
 import type { ProfileResult } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
+import type { ScaleResult } from './rounds/scaleRound.ts';
+import type { UpdateMixResult } from './rounds/updateMixRound.ts';
 import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
 
 /** The machine and software a run measured. */
@@ -80,7 +83,7 @@ export interface LaneLevelSummary {
   throughputToStatementLimit: number | null;
 }
 
-/** A target of issue #6 and whether this run met it. */
+/** A target (issue #10; the older ones say issue #6) and whether this run met it. */
 export interface TargetCheck {
   target: string;
   /** Measured value and what it had to reach. */
@@ -125,6 +128,12 @@ export interface BenchResult {
   };
   workerDrain: { reps: WorkerDrainResult[]; runsPerSecond: Spread; cpuMsPerRun: Spread };
   getProbe: GetProbeResult[];
+  /** The update-mostly mix, per k (leaves changed per re-PUT). */
+  updateMix: UpdateMixResult[];
+  /** Sustained capacity per lane (open loop, rising steps). */
+  capacity: CapacityResult[];
+  /** `--scale` only. */
+  scale: ScaleResult | null;
   crash: CrashRoundResult[];
   /**
    * The queue lane with its worker kept idle (queue paused) during the load, every repetition and

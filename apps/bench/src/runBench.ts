@@ -17,12 +17,14 @@ import { claimPreparedRuns, measureDirectProcessRun, measureRecordWrites } from 
 import { measureStatementLimit } from './limits/statementLimit.ts';
 import { hasPgbench, measureUpsertLimit } from './limits/upsertLimit.ts';
 import { measureWriteLimit } from './limits/writeLimit.ts';
-import { buildCorpusBodies, buildHeavyBodies, describeCorpus } from './load/buildBodies.ts';
+import { buildCorpusBodies, buildHeavyBodies, buildMaxBodies, describeCorpus } from './load/buildBodies.ts';
 import { DEFAULT_REQUEST_MIX } from './load/requestMix.ts';
 import { startLoadGenerator } from './load/runLoad.ts';
 import { ratio, spreadOf } from './measure/spread.ts';
 import { checkTargets, spreadByLevel, spreadOfRuns, summarizeLanes } from './report/summarize.ts';
 import type { BenchContext } from './rounds/BenchContext.ts';
+import type { CapacityResult } from './rounds/capacityRound.ts';
+import { runCapacity } from './rounds/capacityRound.ts';
 import type { CrashRoundResult } from './rounds/crashRound.ts';
 import { runCrashRound } from './rounds/crashRound.ts';
 import type { GetProbeResult } from './rounds/getProbeRound.ts';
@@ -31,6 +33,10 @@ import type { ProfileResult } from './rounds/profileRound.ts';
 import { runProfiles } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
 import { runLaneRound } from './rounds/laneRound.ts';
+import type { ScaleResult } from './rounds/scaleRound.ts';
+import { runScale } from './rounds/scaleRound.ts';
+import type { UpdateMixResult } from './rounds/updateMixRound.ts';
+import { runUpdateMix } from './rounds/updateMixRound.ts';
 import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
 import { runWorkerDrain } from './rounds/workerDrainRound.ts';
 import type { BenchStack } from './stack/benchStack.ts';
@@ -52,10 +58,13 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   const infos = payloads.map((p) => stringifyJsonExact(p.payload));
   const statementBodies = payloads.map((p, i) => ({ name: `${p.event}#${p.n}`, infoJson: infos[i]! }));
   const heavy = buildHeavyBodies(payloads, { leaves: options.heavyLeaves, count: options.heavyWrites });
+  // The API's own limits (body size; 10,000 leaves, INFO_LIMITS in apps/api): the probe's largest bodies sit just under them.
+  const maxBodies = buildMaxBodies(payloads, { limitBytes: defaults.http.bodyLimitBytes, maxLeaves: 10_000, count: options.maxBodies });
+  const probeBodies = interleave(heavy.bodies, maxBodies.bodies);
   const workDir = await mkdtemp(join(tmpdir(), 'tasklane-bench-'));
   const bodiesFile = join(workDir, 'bodies.json');
   await writeFile(bodiesFile, JSON.stringify(buildCorpusBodies(payloads)));
-  log(`corpus: ${corpus.payloads} payloads, ${corpus.events} events, mean ${corpus.meanLeaves} leaves (max ${corpus.maxLeaves}); heavy maps ${heavy.leafCounts.join(', ')} leaves`);
+  log(`corpus: ${corpus.payloads} payloads, ${corpus.events} events, mean ${corpus.meanLeaves} leaves (max ${corpus.maxLeaves}); heavy maps ${heavy.leafCounts.join(', ')} leaves; ${maxBodies.bodies.length} bodies of ${maxBodies.bytes.join(', ')} bytes`);
 
   const stack: BenchStack = options.url
     ? targetStack({ apiUrl: options.url, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, queuePrefix: options.queuePrefix, token: options.token })
@@ -93,6 +102,9 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   let profile: ProfileResult | null = null;
   const pausedRounds: LaneRoundResult[] = [];
   let roundTrips: RoundTripCounts | null = null;
+  const updateMixes: UpdateMixResult[] = [];
+  const capacities: CapacityResult[] = [];
+  let scale: ScaleResult | null = null;
   // `--url` runs must not collide with earlier ones in a database the bench does not own.
   const tag = options.url ? `${Date.now().toString(36)}-` : '';
   try {
@@ -159,6 +171,46 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       }
     }
 
+    if (options.updateMix && options.lanes.includes('queue')) {
+      for (const k of options.updateMixChangedLeaves) {
+        const mix = await runUpdateMix(ctx, {
+          lane: 'queue',
+          count: options.updateMixResources,
+          changedLeaves: k,
+          seed: options.seed,
+          payloads,
+          idPrefix: `${tag}upd-k${k}-`,
+          timeoutMs: options.drainTimeoutMs,
+          statsQuietMs: options.updateMixStatsQuietMs,
+        });
+        updateMixes.push(mix);
+        log(`update mix, k = ${k} of ~${mix.meanLeaves} leaves: ${mix.recordRowsPerRun?.toFixed(1)} record rows and ${mix.walBytesPerRun?.toFixed(0)} WAL bytes per run${mix.statsSettled ? '' : ' (statistics had not settled)'}`);
+        if (!mix.statsSettled) warnings.push(`update mix k = ${k}: the table statistics were still moving when read; row counts may be low.`);
+      }
+    }
+
+    if (options.capacity) {
+      for (const lane of options.capacityLanes) {
+        const capacity = await runCapacity(ctx, { lane, seed: options.seed, settings: options.capacitySettings, idPrefix: `${tag}cap-${lane}-` });
+        capacities.push(capacity);
+        log(`capacity ${lane}: sustained ${capacity.sustainedPerSecond?.toFixed(0) ?? 'none of the steps'} PUTs/s`);
+      }
+    }
+
+    if (options.scale) {
+      scale = await runScale(ctx, {
+        payloads,
+        resources: options.scaleResources,
+        records: options.scaleRecords,
+        bytesPerSize: options.smoke ? 2 * 1024 * 1024 : 16 * 1024 * 1024,
+        connections: 8,
+        durationSec: options.durationSec,
+        runs: options.directRuns,
+        seed: options.seed,
+        bodyLimitBytes: defaults.http.bodyLimitBytes,
+      });
+    }
+
     if (options.profile && stack.managed && options.lanes.includes('queue')) {
       log('profiling the queue lane: worker drain and API round under node --cpu-prof');
       profile = await runProfiles(ctx, { connections: maxLevel, durationSec: options.durationSec, runs: options.directRuns, seed: options.seed });
@@ -170,7 +222,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
 
     if (options.probe) {
       for (const lane of options.probeLanes) {
-        const probe = await runGetProbe(ctx, { lane, bodies: heavy.bodies, getPath: probePath, getRate: options.getRate, spacingMs: options.heavySpacingMs, quietMs: 1000, timeoutMs: options.drainTimeoutMs });
+        const probe = await runGetProbe(ctx, { lane, bodies: probeBodies, getPath: probePath, getRate: options.getRate, spacingMs: options.heavySpacingMs, quietMs: 1000, timeoutMs: options.drainTimeoutMs });
         probes.push(probe);
         log(`probe ${lane}: GET p99 ${probe.baseline.p99} ms at rest, ${probe.whole.p99} ms whole, ${probe.processing.p99 ?? '—'} ms while processing between PUTs (${probe.processing.count} GETs)`);
       }
@@ -216,6 +268,8 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       heavyWrites: options.heavyWrites,
       heavyLeaves: options.heavyLeaves,
       heavyLeafCounts: heavy.leafCounts,
+      maxBodyBytes: maxBodies.bytes,
+      maxBodyLeafCounts: maxBodies.leafCounts,
       heavySpacingMs: options.heavySpacingMs,
       getRate: options.getRate,
       crashConnections: options.crashConnections,
@@ -243,6 +297,9 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     },
     workerDrain: { reps: drains, runsPerSecond: drainRate, cpuMsPerRun: spreadOf(drains.map((d) => d.workerCpuMsPerRun)) },
     getProbe: probes,
+    updateMix: updateMixes,
+    capacity: capacities,
+    scale,
     crash: crashes,
     queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond, statementPerSecond).map((paused) => {
       const none = lanes.find((l) => l.lane === 'none' && l.connections === paused.connections);
@@ -250,10 +307,34 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     }),
     queueWorkerPausedRounds: pausedRounds,
     profile,
-    targets: checkTargets({ lanes, upsertPerSecond, recordWritesPerSecond, drains, drainRate, probes }),
+    targets: checkTargets({
+      lanes,
+      statementPerSecond,
+      recordWritesPerSecond,
+      drains,
+      drainRate,
+      workerCpuMsPerRun: spreadOf(drains.map((d) => d.workerCpuMsPerRun)),
+      roundTrips,
+      probes,
+      updateMixes,
+      capacities,
+      scale,
+    }),
     rounds,
     warnings,
   };
+}
+
+/** `many` with the `few` spread evenly among them (the j-th after (j + ½)/few.length of `many`). */
+function interleave<T>(many: readonly T[], few: readonly T[]): T[] {
+  const out: T[] = [];
+  let j = 0;
+  many.forEach((item, i) => {
+    out.push(item);
+    while (j < few.length && (j + 0.5) * many.length <= (i + 1) * few.length) out.push(few[j++]!);
+  });
+  while (j < few.length) out.push(few[j++]!);
+  return out;
 }
 
 /** `items` rotated left by `by`: lane order changes per repetition so no lane always runs first. */
