@@ -52,8 +52,8 @@ export function buildMaxBodies(
 }
 
 /**
- * PUT bodies of about `bytes` bytes each (never more), built from the webhook corpus: payloads are
- * merged under `<event>_<n>` keys up to `maxLeaves` − 64 leaves or the size; as webhook payloads
+ * PUT bodies of about `bytes` bytes each (never more), built from the webhook corpus: payloads that
+ * still fit are merged under `<event>_<n>` keys up to `maxLeaves` − 64 leaves or the size; as webhook payloads
  * carry ~53 bytes per leaf, big sizes run out of leaves first (10,000 leaves ≈ 0.5 MiB), so the rest
  * is filled with long text leaves (`notes_<i>`, ≤ 64 KiB each, printable ASCII from the corpus), as
  * issue and pull-request bodies do. Body `i` starts at a different payload, so no two are alike.
@@ -70,16 +70,18 @@ export function buildSizedBodies(
   const target = options.bytes;
   const stride = Math.max(1, Math.floor(payloads.length / Math.max(1, options.count)));
   const out = { bodies: [] as string[], leafCounts: [] as number[], bytes: [] as number[] };
+  const sizes = payloads.map(({ event, payload }) => ({ leaves: measureInfo(payload).leafCount, bytes: Buffer.byteLength(JSON.stringify(payload)) + event.length + 8 }));
   for (let i = 0; i < options.count; i++) {
     const info: Record<string, unknown> = {};
     const name = `${options.name}#${i}`;
     let leaves = 0;
     let size = 64;
     for (let j = 0; j < payloads.length; j++) {
-      const { event, n, payload } = payloads[(i * stride + j + 1) % payloads.length]!;
-      const more = measureInfo(payload).leafCount;
-      const bytes = Buffer.byteLength(JSON.stringify(payload)) + event.length + 8;
-      if (leaves + more > options.maxLeaves - 64 || size + bytes > target) break;
+      const at = (i * stride + j + 1) % payloads.length;
+      const { event, n, payload } = payloads[at]!;
+      const { leaves: more, bytes } = sizes[at]!;
+      if (leaves + more > options.maxLeaves - 64) break;
+      if (size + bytes > target) continue; // a smaller payload further on may still fit
       info[`${event}_${n}`] = payload;
       leaves += more;
       size += bytes;

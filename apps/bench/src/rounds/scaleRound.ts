@@ -81,7 +81,9 @@ async function measureCpuPerKb(ctx: BenchContext, options: { payloads: readonly 
   const kib = bytes.reduce((a, b) => a + b, 0) / 1024;
   const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
   await runPool(bodies.map((body, i) => ({ body, i })), 4, async ({ body, i }) => {
-    const response = await fetch(`${ctx.stack.apiUrl}/resources/${options.idPrefix}${i}?lane=queue`, { method: 'PUT', headers: ctx.headers, body });
+    const url = `${ctx.stack.apiUrl}/resources/${options.idPrefix}${i}?lane=queue`;
+    // A keep-alive socket the server closed as it was reused fails before the request reached it: send once more.
+    const response = await fetch(url, { method: 'PUT', headers: ctx.headers, body }).catch(() => fetch(url, { method: 'PUT', headers: ctx.headers, body }));
     await response.arrayBuffer();
     if (!response.ok) throw new Error(`scale: PUT of a ${options.bytes} B body answered ${response.status}`);
   });
