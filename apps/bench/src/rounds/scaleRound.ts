@@ -50,14 +50,16 @@ export const SCALE_BODY_SIZES = [1, 4, 16, 64, 256, 1024].map((kib) => kib * 102
  * `--scale` (issue #10, "how cost grows"): CPU per KB across body sizes, then PUT p99 and worker
  * runs/s on the (nearly) empty database, then again after loading `resources` resources with
  * `records` context records between them.
+ *
+ * @param bytesPerSize - body bytes PUT per size (at least `minRequestsPerSize` and at most 2,000 PUTs)
  */
 export async function runScale(
   ctx: BenchContext,
-  options: { payloads: readonly WebhookPayload[]; resources: number; records: number; bytesPerSize: number; connections: number; durationSec: number; runs: number; seed: number; bodyLimitBytes: number },
+  options: { payloads: readonly WebhookPayload[]; resources: number; records: number; bytesPerSize: number; minRequestsPerSize: number; connections: number; durationSec: number; runs: number; seed: number; bodyLimitBytes: number },
 ): Promise<ScaleResult> {
   const cpuPerKb: CpuPerKbPoint[] = [];
   for (const bytes of SCALE_BODY_SIZES.filter((b) => b <= options.bodyLimitBytes - 1024)) {
-    const count = Math.min(2000, Math.max(24, Math.ceil(options.bytesPerSize / bytes)));
+    const count = Math.min(2000, Math.max(options.minRequestsPerSize, Math.ceil(options.bytesPerSize / bytes)));
     const point = await measureCpuPerKb(ctx, { payloads: options.payloads, bytes, count, idPrefix: `scale-kb${bytes}-` });
     cpuPerKb.push(point);
     ctx.log(`scale: ${bytes} B bodies × ${count}: API ${point.apiCpuMsPerKb?.toFixed(3)} ms/KiB, worker ${point.workerCpuMsPerKb?.toFixed(3)} ms/KiB`);
