@@ -89,6 +89,7 @@ describe('checkTargets', () => {
         { bytes: 1024, requests: 100, apiCpuMsPerKb: 0.3, workerCpuMsPerKb: 0.2 },
         { bytes: 1024 * 1024, requests: 16, apiCpuMsPerKb: 0.1, workerCpuMsPerKb: 0.15 },
       ],
+      idleCpuMsPerSecond: { api: 5, worker: 3 },
       empty: { putP99Ms: 10, putPerSecond: 500, workerRunsPerSecond: 400 },
       loaded: { putP99Ms: 12, putPerSecond: 480, workerRunsPerSecond: 200 },
       load: { resources: 200_000, records: 10_000_000, seconds: 60 },

@@ -214,7 +214,7 @@ function scaleSection(result: BenchResult): string[] {
   for (const p of scale.cpuPerKb) out.push(`| ${fmt(p.bytes / 1024)} KiB | ${p.requests} | ${fmt(p.apiCpuMsPerKb)} | ${fmt(p.workerCpuMsPerKb)} |`);
   out.push(
     '',
-    `Bodies built from the webhook corpus (merged payloads up to 10,000 leaves, then long text leaves), PUT in the queue lane 4 at a time; CPU of each process (pidusage) from the first PUT until the last run finished, per KiB of body.`,
+    `Bodies built from the webhook corpus (merged payloads up to 10,000 leaves, then long text leaves), PUT in the queue lane 4 at a time; CPU of each process (pidusage) from the first PUT until the last run finished, less its CPU at rest over the same time (API ${fmt(scale.idleCpuMsPerSecond?.api)}, worker ${fmt(scale.idleCpuMsPerSecond?.worker)} ms per second: heartbeats, relay polls), per KiB of body.`,
     '',
     `Loading ${scale.load.resources.toLocaleString('en-US')} resources (one succeeded run and one context version each) and ${scale.load.records.toLocaleString('en-US')} context records took **${fmt(scale.load.seconds)} s** (INSERT … SELECT FROM generate_series, synchronous_commit off, foreign-key triggers off for that session, then ANALYZE).`,
     '',

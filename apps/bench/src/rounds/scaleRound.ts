@@ -38,6 +38,8 @@ export interface ScaleFigures {
 /** What `--scale` measured. */
 export interface ScaleResult {
   cpuPerKb: CpuPerKbPoint[];
+  /** CPU each process spends at rest (heartbeats, relay polls), in CPU ms per wall second, subtracted from the CPU-per-KB windows. */
+  idleCpuMsPerSecond: { api: number | null; worker: number | null };
   empty: ScaleFigures;
   loaded: ScaleFigures;
   load: ScaleLoad;
@@ -58,9 +60,12 @@ export async function runScale(
   options: { payloads: readonly WebhookPayload[]; resources: number; records: number; bytesPerSize: number; minRequestsPerSize: number; connections: number; durationSec: number; runs: number; seed: number; bodyLimitBytes: number },
 ): Promise<ScaleResult> {
   const cpuPerKb: CpuPerKbPoint[] = [];
-  for (const bytes of SCALE_BODY_SIZES.filter((b) => b <= options.bodyLimitBytes - 1024)) {
+  const idle = await measureIdleCpu(ctx, 3000);
+  // The largest size is the body limit itself (less 1 KiB for the request's own JSON around `info`).
+  const sizes = [...new Set(SCALE_BODY_SIZES.map((b) => Math.min(b, options.bodyLimitBytes - 1024)))];
+  for (const bytes of sizes) {
     const count = Math.min(2000, Math.max(options.minRequestsPerSize, Math.ceil(options.bytesPerSize / bytes)));
-    const point = await measureCpuPerKb(ctx, { payloads: options.payloads, bytes, count, idPrefix: `scale-kb${bytes}-` });
+    const point = await measureCpuPerKb(ctx, { payloads: options.payloads, bytes, count, idPrefix: `scale-kb${bytes}-`, idle });
     cpuPerKb.push(point);
     ctx.log(`scale: ${bytes} B bodies × ${count}: API ${point.apiCpuMsPerKb?.toFixed(3)} ms/KiB, worker ${point.workerCpuMsPerKb?.toFixed(3)} ms/KiB`);
   }
@@ -75,10 +80,27 @@ export async function runScale(
   ctx.log(`scale: loaded in ${load.seconds.toFixed(1)} s`);
   const loaded = await figures('loaded');
   ctx.log(`scale: loaded database: PUT p99 ${loaded.putP99Ms} ms, worker ${loaded.workerRunsPerSecond?.toFixed(0)} runs/s`);
-  return { cpuPerKb, empty, loaded, load };
+  return { cpuPerKb, idleCpuMsPerSecond: idle, empty, loaded, load };
 }
 
-async function measureCpuPerKb(ctx: BenchContext, options: { payloads: readonly WebhookPayload[]; bytes: number; count: number; idPrefix: string }): Promise<CpuPerKbPoint> {
+/** CPU ms per wall second each process spends with no load, over `ms`. */
+async function measureIdleCpu(ctx: BenchContext, ms: number): Promise<ScaleResult['idleCpuMsPerSecond']> {
+  const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const usage = await sampler.stop();
+  const rate = (cpu: number | undefined) => (cpu === undefined ? null : (cpu * 1000) / usage.wallSeconds);
+  return { api: rate(usage.processes.api?.cpuSeconds), worker: rate(usage.processes.worker?.cpuSeconds) };
+}
+
+/**
+ * PUTs `count` corpus bodies of `bytes` each in the queue lane, 4 at a time, and divides each
+ * process's CPU from the first PUT until the last run finished — less what it would have spent at
+ * rest over that window (`idle`) — by the KiB PUT.
+ */
+async function measureCpuPerKb(
+  ctx: BenchContext,
+  options: { payloads: readonly WebhookPayload[]; bytes: number; count: number; idPrefix: string; idle: ScaleResult['idleCpuMsPerSecond'] },
+): Promise<CpuPerKbPoint> {
   const { bodies, bytes } = buildSizedBodies(options.payloads, { bytes: options.bytes, maxLeaves: 10_000, count: options.count, name: 'scale' });
   const kib = bytes.reduce((a, b) => a + b, 0) / 1024;
   const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
@@ -91,8 +113,14 @@ async function measureCpuPerKb(ctx: BenchContext, options: { payloads: readonly 
   });
   await waitForRoundRuns(ctx.pool, options.idPrefix, { timeoutMs: 300_000, pollMs: 100 });
   const usage = await sampler.stop();
-  const per = (cpu: number | undefined) => (cpu === undefined ? null : (cpu * 1000) / kib);
-  return { bytes: options.bytes, requests: bodies.length, apiCpuMsPerKb: per(usage.processes.api?.cpuSeconds), workerCpuMsPerKb: per(usage.processes.worker?.cpuSeconds) };
+  const per = (cpu: number | undefined, idleMsPerSecond: number | null) =>
+    cpu === undefined ? null : Math.max(0, cpu * 1000 - (idleMsPerSecond ?? 0) * usage.wallSeconds) / kib;
+  return {
+    bytes: options.bytes,
+    requests: bodies.length,
+    apiCpuMsPerKb: per(usage.processes.api?.cpuSeconds, options.idle.api),
+    workerCpuMsPerKb: per(usage.processes.worker?.cpuSeconds, options.idle.worker),
+  };
 }
 
 /**
