@@ -122,7 +122,7 @@ describe('npm run bench:smoke', () => {
     expect(report).toMatch(/## Sustained capacity per lane[\s\S]*\| queue \| [^|]+ \| [\d,.]+ → [\d,.]+, [\d,.]+ [✓✗]/);
     expect(report).toMatch(/## Round trips per unit of work[\s\S]*\| one run's ETL \(processRun[^|]*\| [\d.]+ \|/);
     expect(report).toMatch(/\| [^|]+ \| [\d,.—]+ [^|]* \| [≤≥] [\d.]+ [^|]* \| (✅ met|❌ missed|– not measured)/);
-    expect(outputs.charts.map((c) => c.split('/').pop()).sort()).toEqual(['crash.svg', 'get-probe.svg', 'lag.svg', 'latency.svg', 'throughput.svg']);
+    expect(outputs.charts.map((c) => c.split('/').pop()).sort()).toEqual(['capacity.svg', 'crash.svg', 'get-probe.svg', 'lag.svg', 'latency.svg', 'throughput.svg']);
     for (const chart of outputs.charts) {
       expect(report).toContain(chart.slice(outDir.length + 1));
       expect((await stat(chart)).size).toBeGreaterThan(1000);
