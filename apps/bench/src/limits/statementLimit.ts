@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { upsertResourceWithRunStatement } from '@tasklane/db';
 import type { RequestMix } from '../load/requestMix.ts';
 import { createRequestPicker } from '../load/requestMix.ts';
@@ -16,7 +17,7 @@ export interface StatementLimit extends LoopResult {
  * The statement a `none`-lane PUT runs — `upsertResourceWithRunStatement` from packages/db, the
  * very SQL text and parameters `upsertResourceWithRun` sends (no copy of it here) — on `connections`
  * bare `pg` connections for `durationSec`, with the corpus payloads as `info`, the same `name` the
- * PUT bodies carry and ids drawn with the load's seeded mix (issue #10: "the same statement's limit").
+ * PUT bodies carry, a request id as the API binds one, and ids drawn with the load's seeded mix (issue #10: "the same statement's limit").
  * Each statement goes as an unnamed extended-protocol query, as the API's driver adapter sends it.
  *
  * @param bodies - per corpus payload, the PUT body's `name` and its `info` as JSON text
@@ -40,7 +41,7 @@ export async function measureStatementLimit(options: {
       const next = pick();
       const body = options.bodies[next.body]!;
       infoBytes += body.infoJson.length;
-      const statement = upsertResourceWithRunStatement({ id: `${options.idPrefix}${next.id}`, name: body.name, attributesJson: null, infoJson: body.infoJson, lane: 'none' });
+      const statement = upsertResourceWithRunStatement({ id: `${options.idPrefix}${next.id}`, name: body.name, attributesJson: null, infoJson: body.infoJson, lane: 'none', requestId: randomUUID() });
       return client.query({ text: statement.text, values: statement.values as unknown[] });
     },
   });
