@@ -43,9 +43,11 @@ import type { BenchStack } from './stack/benchStack.ts';
 import { startBenchStack, targetStack } from './stack/benchStack.ts';
 
 /**
- * Runs the whole bench: stack, warm-up, then per repetition and level the machine limits and every
- * lane (lane order rotated per repetition so drift spreads evenly), the direct loops and the worker
- * drain; then the cheap-GET probe and the crash rounds. Everything it started is stopped and its
+ * Runs the whole bench: stack, warm-up, then per repetition and level the machine limits (the PUT's
+ * own statement, the small-row upsert, …) and every lane (lane order rotated per repetition so drift
+ * spreads evenly), the direct loops and the worker drain; then the update-mostly mix, the sustained
+ * capacity steps, the profiles, the cheap-GET probe (1 MiB bodies included) and the crash rounds.
+ * `--scale` runs the scale rounds instead (see runScale). Everything it started is stopped and its
  * data deleted before it returns or throws.
  */
 export async function runBench(options: BenchOptions, log: (message: string) => void, onStack?: (close: () => Promise<void>) => void): Promise<BenchResult> {
