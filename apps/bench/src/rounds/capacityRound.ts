@@ -29,7 +29,14 @@ export interface CapacityResult {
   steps: CapacityStep[];
 }
 
-/** How the steps rise: geometric from `startRate` by `factor`, then `refine` bisections between the last sustained and the first failed rate. */
+/** Steps down (÷ factor) tried when the first rate is not sustained. */
+const DOWN_STEPS = 3;
+
+/**
+ * How the steps rise: geometric from `startRate` by `factor` (down by `factor`, at most 3 times,
+ * when the first is not sustained), then `refine` bisections between the last sustained and the
+ * first failed rate.
+ */
 export interface CapacitySettings {
   /** First offered rate, PUTs/s. */
   startRate: number;
@@ -79,6 +86,13 @@ export async function runCapacity(ctx: BenchContext, options: { lane: string; se
       break;
     }
     rate *= settings.factor;
+  }
+  // Even the first rate was too much (a slow or busy machine): step down until one is sustained.
+  for (let down = 0; best === null && failedAt !== null && down < DOWN_STEPS; down++) {
+    const lower = failedAt / settings.factor;
+    index += 1;
+    if (await step(lower, index)) best = lower;
+    else failedAt = lower;
   }
   for (let r = 0; r < settings.refine && failedAt !== null && best !== null; r++) {
     const middle = (best + failedAt) / 2;
