@@ -186,8 +186,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     // The smoke run proves the open loop works on one in-process lane and the queue lane, two steps each.
     capacityLanes: lanes.filter((lane) => lane !== 'none' && (!smoke || lane === 'thread' || lane === 'queue')),
     capacitySettings: smoke
-      ? { startRate: 20, factor: 2, maxSteps: 2, refine: 0, stepSec: 1, connections: 32, drainTimeoutMs: 30_000 }
-      : { startRate: 50, factor: 1.5, maxSteps: 10, refine: 2, stepSec: 8, connections: 64, drainTimeoutMs: 120_000 },
+      ? { startRate: 20, factor: 2, maxSteps: 2, downSteps: 1, refine: 0, stepSec: 1, connections: 32, drainTimeoutMs: 30_000 }
+      : { startRate: 50, factor: 1.5, maxSteps: 10, downSteps: 3, refine: 2, stepSec: 8, connections: 64, drainTimeoutMs: 120_000 },
     updateMix: v['update-mix'],
     updateMixResources: smoke ? 20 : 200,
     updateMixChangedLeaves: smoke ? [1] : [1, 2],

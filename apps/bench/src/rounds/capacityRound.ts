@@ -29,12 +29,9 @@ export interface CapacityResult {
   steps: CapacityStep[];
 }
 
-/** Steps down (÷ factor) tried when the first rate is not sustained. */
-const DOWN_STEPS = 3;
-
 /**
- * How the steps rise: geometric from `startRate` by `factor` (down by `factor`, at most 3 times,
- * when the first is not sustained), then `refine` bisections between the last sustained and the
+ * How the steps rise: geometric from `startRate` by `factor` (down by `factor`, at most
+ * `downSteps` times, when the first is not sustained), then `refine` bisections between the last sustained and the
  * first failed rate.
  */
 export interface CapacitySettings {
@@ -44,6 +41,8 @@ export interface CapacitySettings {
   factor: number;
   /** At most this many rising steps. */
   maxSteps: number;
+  /** Steps down tried when the first rate is not sustained. */
+  downSteps: number;
   /** Bisection steps after the first failure. */
   refine: number;
   /** Seconds each step offers its rate. */
@@ -88,7 +87,7 @@ export async function runCapacity(ctx: BenchContext, options: { lane: string; se
     rate *= settings.factor;
   }
   // Even the first rate was too much (a slow or busy machine): step down until one is sustained.
-  for (let down = 0; best === null && failedAt !== null && down < DOWN_STEPS; down++) {
+  for (let down = 0; best === null && failedAt !== null && down < settings.downSteps; down++) {
     const lower = failedAt / settings.factor;
     index += 1;
     if (await step(lower, index)) best = lower;
