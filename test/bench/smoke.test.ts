@@ -75,10 +75,54 @@ describe('npm run bench:smoke', () => {
     for (const target of result.targets) expect(target.verdict).toMatch(/^(met|missed|not measured)/);
   });
 
+  it('measures the issue #10 shape: the same statement\'s limit, the update mix, sustained capacity steps, 1 MiB probe bodies', () => {
+    const statement = result.limits.levels[0]?.statement;
+    expect(statement?.tool).toBe('pg');
+    expect(statement?.perSecond).toBeGreaterThan(0);
+    expect(statement?.meanInfoBytes).toBeGreaterThan(1000);
+    expect(Object.values(result.limits.statementPerSecond)[0]?.median).toBeGreaterThan(0);
+    expect(result.lanes.find((l) => l.lane === 'none')?.throughputToStatementLimit).toBeGreaterThan(0);
+
+    expect(result.updateMix.map((m) => m.changedLeaves)).toEqual([1]);
+    for (const mix of result.updateMix) {
+      expect(mix.succeeded).toBe(mix.runs);
+      // Every re-PUT writes at least the changed leaf's record and its run row.
+      expect(mix.recordRowsPerRun).toBeGreaterThanOrEqual(1);
+      expect(mix.allRowsPerRun).toBeGreaterThan(mix.recordRowsPerRun!);
+      expect(mix.walBytesPerRun).toBeGreaterThan(0);
+    }
+
+    expect(result.capacity.map((c) => c.lane).sort()).toEqual(['queue', 'thread']);
+    for (const capacity of result.capacity) {
+      expect(capacity.steps.length).toBeGreaterThanOrEqual(1);
+      for (const step of capacity.steps) {
+        expect(step.offeredPerSecond).toBeGreaterThan(0);
+        expect(step.acceptedPerSecond).toBeGreaterThan(0);
+        expect(step.lagP99Ms).toBeTypeOf('number');
+      }
+    }
+
+    const maxBodies = result.settings.maxBodyBytes as number[];
+    expect(maxBodies.length).toBeGreaterThanOrEqual(1);
+    for (const bytes of maxBodies) expect(bytes).toBeGreaterThan(1024 * 1024 - 2048);
+    for (const probe of result.getProbe) expect(probe.putStatuses, 'every heavy and 1 MiB PUT accepted').toEqual({ '201': probe.heavyWrites });
+
+    const judged = result.targets.map((t) => t.target);
+    for (const name of ['API CPU ≤ 0.5 ms', "the same statement's limit", 'worker sustained rate ≥ 400', 'worker CPU ≤ 1 ms', 'round trips per run', 'O(k) record rows', 'queue sustained capacity', '1 MiB bodies']) {
+      expect(judged.some((t) => t.includes(name)), name).toBe(true);
+    }
+  });
+
   it('writes a Markdown report that embeds its SVG charts, which exist', async () => {
     const report = await readFile(outputs.markdown, 'utf8');
-    expect(report).toContain('## Targets (issue #6)');
-    expect(outputs.charts.map((c) => c.split('/').pop()).sort()).toEqual(['crash.svg', 'get-probe.svg', 'lag.svg', 'latency.svg', 'throughput.svg']);
+    expect(report).toContain('## Targets (issue #10)');
+    // Each new section is there with a figure in it, not only its heading.
+    expect(report).toMatch(/\| \*\*the PUT's own statement\*\* .* \| [\d,.]+ \|/);
+    expect(report).toMatch(/## Update-mostly mix[\s\S]*\| 1 of ~[\d.]+ \| \d+ \(\d+\) \| [\d,.]+ \|/);
+    expect(report).toMatch(/## Sustained capacity per lane[\s\S]*\| queue \| [^|]+ \| [\d,.]+ → [\d,.]+, [\d,.]+ [✓✗]/);
+    expect(report).toMatch(/## Round trips per unit of work[\s\S]*\| one run's ETL \(processRun[^|]*\| [\d.]+ \|/);
+    expect(report).toMatch(/\| [^|]+ \| [\d,.—]+ [^|]* \| [≤≥] [\d.]+ [^|]* \| (✅ met|❌ missed|– not measured)/);
+    expect(outputs.charts.map((c) => c.split('/').pop()).sort()).toEqual(['capacity.svg', 'crash.svg', 'get-probe.svg', 'lag.svg', 'latency.svg', 'throughput.svg']);
     for (const chart of outputs.charts) {
       expect(report).toContain(chart.slice(outDir.length + 1));
       expect((await stat(chart)).size).toBeGreaterThan(1000);

@@ -1,12 +1,16 @@
 import type { BullmqLimit } from './limits/bullmqLimit.ts';
 import type { LoopResult } from './limits/pgLoop.ts';
 import type { RoundTripCounts } from './limits/roundTripCounts.ts';
+import type { StatementLimit } from './limits/statementLimit.ts';
 import type { UpsertLimit } from './limits/upsertLimit.ts';
 import type { Spread } from './measure/spread.ts';
+import type { CapacityResult } from './rounds/capacityRound.ts';
 import type { CrashRoundResult } from './rounds/crashRound.ts';
 import type { GetProbeResult } from './rounds/getProbeRound.ts';
 import type { ProfileResult } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
+import type { ScaleResult } from './rounds/scaleRound.ts';
+import type { UpdateMixResult } from './rounds/updateMixRound.ts';
 import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
 
 /** The machine and software a run measured. */
@@ -29,7 +33,10 @@ export interface MachineInfo {
 export interface LevelLimits {
   connections: number;
   rep: number;
+  /** The small-row upsert alone (no `info`, no run row): the old limit, kept beside the fair one. */
   upsert: UpsertLimit;
+  /** The fair limit: exactly the statement a `none` PUT runs, with the corpus payloads (issue #10). */
+  statement: StatementLimit;
   /** The `none` lane's database work (upsertResourceWithRun over Prisma, the API's pool size) without HTTP (informative). */
   write: LoopResult;
   bullmqAdd: BullmqLimit['add'];
@@ -72,9 +79,11 @@ export interface LaneLevelSummary {
   throughputToNone: number | null;
   p99ToNone: number | null;
   throughputToUpsertLimit: number | null;
+  /** Median throughput / the same statement's limit at this concurrency. */
+  throughputToStatementLimit: number | null;
 }
 
-/** A target of issue #6 and whether this run met it. */
+/** A target (issue #10; the older ones say issue #6) and whether this run met it. */
 export interface TargetCheck {
   target: string;
   /** Measured value and what it had to reach. */
@@ -107,6 +116,8 @@ export interface BenchResult {
     levels: LevelLimits[];
     perRun: RunLimits[];
     upsertPerSecond: Record<string, Spread>;
+    /** The same statement's limit (see {@link LevelLimits.statement}), per concurrency. */
+    statementPerSecond: Record<string, Spread>;
     writePerSecond: Record<string, Spread>;
     bullmqAddPerSecond: Record<string, Spread>;
     bullmqProcessPerSecond: Spread;
@@ -117,6 +128,12 @@ export interface BenchResult {
   };
   workerDrain: { reps: WorkerDrainResult[]; runsPerSecond: Spread; cpuMsPerRun: Spread };
   getProbe: GetProbeResult[];
+  /** The update-mostly mix, per k (leaves changed per re-PUT). */
+  updateMix: UpdateMixResult[];
+  /** Sustained capacity per lane (open loop, rising steps). */
+  capacity: CapacityResult[];
+  /** `--scale` only. */
+  scale: ScaleResult | null;
   crash: CrashRoundResult[];
   /**
    * The queue lane with its worker kept idle (queue paused) during the load, every repetition and

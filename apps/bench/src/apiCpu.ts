@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPayloads } from '../../demo/src/loadPayloads.ts';
+import { loadPayloads } from '@tasklane/webhook-corpus';
 import { buildCorpusBodies } from './load/buildBodies.ts';
 import type { ApiCpuPerPut } from './measure/apiCpuPerPut.ts';
 import { measureApiCpuPerPut } from './measure/apiCpuPerPut.ts';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LANES } from '@tasklane/config';
+import type { CapacitySettings } from './rounds/capacityRound.ts';
 
 /** Everything a bench run can be told. */
 export interface BenchOptions {
@@ -29,6 +30,8 @@ export interface BenchOptions {
   /** Heavy maps PUT in each GET-probe round, and their leaf count. */
   heavyWrites: number;
   heavyLeaves: number;
+  /** Bodies of (nearly) the API's body limit, 1 MiB, PUT in each GET-probe round besides the heavy maps. */
+  maxBodies: number;
   /** Milliseconds between two heavy PUTs of the probe. */
   heavySpacingMs: number;
   /** Cheap GETs per second during the probe. */
@@ -47,6 +50,19 @@ export interface BenchOptions {
   crash: boolean;
   probe: boolean;
   limits: boolean;
+  /** Sustained capacity per lane (open loop, rising steps), and its lanes and steps. */
+  capacity: boolean;
+  capacityLanes: string[];
+  capacitySettings: CapacitySettings;
+  /** The update-mostly mix: resources re-PUT per k, the k values, and the statistics quiet window (ms). */
+  updateMix: boolean;
+  updateMixResources: number;
+  updateMixChangedLeaves: number[];
+  updateMixStatsQuietMs: number;
+  /** `--scale`: only the scale rounds (CPU per KB by body size; PUT p99 and worker rate, empty vs loaded database). */
+  scale: boolean;
+  scaleResources: number;
+  scaleRecords: number;
   /** Profile the queue lane's API and worker with `node --cpu-prof` (extra rounds, not measured). */
   profile: boolean;
   /** Longest wait for one round's runs to finish, in ms. */
@@ -68,6 +84,11 @@ Measures Tasklane's lanes side by side and writes bench/results/<timestamp>.{jso
   --from <result.json>    measure nothing: write the report and charts of an earlier result again
   --no-latest             do not update <out>/latest.md
   --no-crash | --no-probe | --no-limits   skip the crash rounds, the cheap-GET probe, the machine limits
+  --no-capacity | --no-update-mix         skip the sustained-capacity steps, the update-mostly mix
+  --scale                 measure only how cost grows (not in the default run): CPU per KB for bodies of
+                          1 KiB … 1 MiB, and PUT p99 + worker runs/s on the empty database vs after loading
+                          --scale-resources (default 200000) resources and --scale-records (default 10000000)
+                          context records
   --[no-]profile          profile the queue lane's API and worker with node --cpu-prof (default: on, off with --smoke)
   --database-url <url>    PostgreSQL server to use (default: $DATABASE_URL or postgresql://postgres@127.0.0.1:5432/tasklane);
                           the bench creates, migrates and finally drops tasklane_bench_<tag> there
@@ -106,6 +127,11 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         crash: { type: 'boolean', default: true },
         probe: { type: 'boolean', default: true },
         limits: { type: 'boolean', default: true },
+        capacity: { type: 'boolean', default: true },
+        'update-mix': { type: 'boolean', default: true },
+        scale: { type: 'boolean', default: false },
+        'scale-resources': { type: 'string' },
+        'scale-records': { type: 'string' },
         profile: { type: 'boolean' },
         'database-url': { type: 'string' },
         'redis-url': { type: 'string' },
@@ -124,7 +150,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const lanes = list(v.lanes, [...LANES]);
   for (const lane of lanes) if (!(LANES as readonly string[]).includes(lane)) throw new UsageError(`--lanes: unknown lane ${lane} (known: ${LANES.join(', ')})`);
   const levels = list(v.levels, smoke ? ['4'] : ['1', '8', '32']).map((level) => positive('--levels', level));
-  return {
+  if (v.scale && v.url) throw new UsageError('--scale loads millions of rows into the database: it runs only on its own stack, not with --url');
+  const options: BenchOptions = {
     smoke,
     from: v.from,
     url: v.url,
@@ -140,6 +167,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     limitSec: smoke ? 0.5 : 1,
     directRuns: smoke ? 50 : 600,
     heavyWrites: smoke ? 4 : 12,
+    maxBodies: smoke ? 1 : 4,
     heavySpacingMs: 300,
     heavyLeaves: smoke ? 2000 : 5000,
     getRate: 100,
@@ -154,9 +182,25 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     crash: v.crash && !v.url,
     probe: v.probe,
     limits: v.limits,
+    capacity: v.capacity,
+    // The smoke run proves the open loop works on one in-process lane and the queue lane, two steps each.
+    capacityLanes: lanes.filter((lane) => lane !== 'none' && (!smoke || lane === 'thread' || lane === 'queue')),
+    capacitySettings: smoke
+      ? { startRate: 20, factor: 2, maxSteps: 2, downSteps: 1, refine: 0, stepSec: 1, connections: 32, drainTimeoutMs: 30_000 }
+      : { startRate: 50, factor: 1.5, maxSteps: 10, downSteps: 3, refine: 2, stepSec: 8, connections: 64, drainTimeoutMs: 120_000 },
+    updateMix: v['update-mix'],
+    updateMixResources: smoke ? 20 : 200,
+    updateMixChangedLeaves: smoke ? [1] : [1, 2],
+    // Over PostgreSQL's 10 s idle statistics interval in a full run, so every backend's counts are in.
+    updateMixStatsQuietMs: smoke ? 1500 : 11_000,
+    scale: v.scale,
+    scaleResources: Math.trunc(positive('--scale-resources', v['scale-resources'] ?? '200000')),
+    scaleRecords: Math.trunc(positive('--scale-records', v['scale-records'] ?? '10000000')),
     profile: (v.profile ?? !smoke) && !v.url,
     drainTimeoutMs: smoke ? 30_000 : 120_000,
   };
+  // `--scale` is a mode of its own: the scale rounds and nothing else.
+  return options.scale ? { ...options, reps: 0, warmupSec: 0, crash: false, probe: false, limits: false, capacity: false, updateMix: false, profile: false } : options;
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {

@@ -6,7 +6,7 @@ import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { loadPayloads } from '../../demo/src/loadPayloads.ts';
+import { loadPayloads } from '@tasklane/webhook-corpus';
 import type { BenchOptions } from './benchOptions.ts';
 import type { BenchResult, LevelLimits, MachineInfo, RunLimits } from './BenchResult.ts';
 import { measureBullmqLimit } from './limits/bullmqLimit.ts';
@@ -14,14 +14,17 @@ import { prepareRuns } from './limits/prepareRuns.ts';
 import type { RoundTripCounts } from './limits/roundTripCounts.ts';
 import { countRoundTripsPerUnit } from './limits/roundTripCounts.ts';
 import { claimPreparedRuns, measureDirectProcessRun, measureRecordWrites } from './limits/recordWriteLimit.ts';
+import { measureStatementLimit } from './limits/statementLimit.ts';
 import { hasPgbench, measureUpsertLimit } from './limits/upsertLimit.ts';
 import { measureWriteLimit } from './limits/writeLimit.ts';
-import { buildCorpusBodies, buildHeavyBodies, describeCorpus } from './load/buildBodies.ts';
+import { buildCorpusBodies, buildHeavyBodies, buildMaxBodies, describeCorpus } from './load/buildBodies.ts';
 import { DEFAULT_REQUEST_MIX } from './load/requestMix.ts';
 import { startLoadGenerator } from './load/runLoad.ts';
 import { ratio, spreadOf } from './measure/spread.ts';
 import { checkTargets, spreadByLevel, spreadOfRuns, summarizeLanes } from './report/summarize.ts';
 import type { BenchContext } from './rounds/BenchContext.ts';
+import type { CapacityResult } from './rounds/capacityRound.ts';
+import { runCapacity } from './rounds/capacityRound.ts';
 import type { CrashRoundResult } from './rounds/crashRound.ts';
 import { runCrashRound } from './rounds/crashRound.ts';
 import type { GetProbeResult } from './rounds/getProbeRound.ts';
@@ -30,15 +33,21 @@ import type { ProfileResult } from './rounds/profileRound.ts';
 import { runProfiles } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
 import { runLaneRound } from './rounds/laneRound.ts';
+import type { ScaleResult } from './rounds/scaleRound.ts';
+import { runScale } from './rounds/scaleRound.ts';
+import type { UpdateMixResult } from './rounds/updateMixRound.ts';
+import { runUpdateMix } from './rounds/updateMixRound.ts';
 import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
 import { runWorkerDrain } from './rounds/workerDrainRound.ts';
 import type { BenchStack } from './stack/benchStack.ts';
 import { startBenchStack, targetStack } from './stack/benchStack.ts';
 
 /**
- * Runs the whole bench: stack, warm-up, then per repetition and level the machine limits and every
- * lane (lane order rotated per repetition so drift spreads evenly), the direct loops and the worker
- * drain; then the cheap-GET probe and the crash rounds. Everything it started is stopped and its
+ * Runs the whole bench: stack, warm-up, then per repetition and level the machine limits (the PUT's
+ * own statement, the small-row upsert, …) and every lane (lane order rotated per repetition so drift
+ * spreads evenly), the direct loops and the worker drain; then the update-mostly mix, the sustained
+ * capacity steps, the profiles, the cheap-GET probe (1 MiB bodies included) and the crash rounds.
+ * `--scale` runs the scale rounds instead (see runScale). Everything it started is stopped and its
  * data deleted before it returns or throws.
  */
 export async function runBench(options: BenchOptions, log: (message: string) => void, onStack?: (close: () => Promise<void>) => void): Promise<BenchResult> {
@@ -49,11 +58,15 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   const payloads = await loadPayloads();
   const corpus = describeCorpus(payloads);
   const infos = payloads.map((p) => stringifyJsonExact(p.payload));
+  const statementBodies = payloads.map((p, i) => ({ name: `${p.event}#${p.n}`, infoJson: infos[i]! }));
   const heavy = buildHeavyBodies(payloads, { leaves: options.heavyLeaves, count: options.heavyWrites });
+  // The API's own limits (body size; 10,000 leaves, INFO_LIMITS in apps/api): the probe's largest bodies sit just under them.
+  const maxBodies = buildMaxBodies(payloads, { limitBytes: defaults.http.bodyLimitBytes, maxLeaves: 10_000, count: options.maxBodies });
+  const probeBodies = interleave(heavy.bodies, maxBodies.bodies);
   const workDir = await mkdtemp(join(tmpdir(), 'tasklane-bench-'));
   const bodiesFile = join(workDir, 'bodies.json');
   await writeFile(bodiesFile, JSON.stringify(buildCorpusBodies(payloads)));
-  log(`corpus: ${corpus.payloads} payloads, ${corpus.events} events, mean ${corpus.meanLeaves} leaves (max ${corpus.maxLeaves}); heavy maps ${heavy.leafCounts.join(', ')} leaves`);
+  log(`corpus: ${corpus.payloads} payloads, ${corpus.events} events, mean ${corpus.meanLeaves} leaves (max ${corpus.maxLeaves}); heavy maps ${heavy.leafCounts.join(', ')} leaves; ${maxBodies.bodies.length} bodies of ${maxBodies.bytes.join(', ')} bytes`);
 
   const stack: BenchStack = options.url
     ? targetStack({ apiUrl: options.url, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, queuePrefix: options.queuePrefix, token: options.token })
@@ -91,6 +104,9 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   let profile: ProfileResult | null = null;
   const pausedRounds: LaneRoundResult[] = [];
   let roundTrips: RoundTripCounts | null = null;
+  const updateMixes: UpdateMixResult[] = [];
+  const capacities: CapacityResult[] = [];
+  let scale: ScaleResult | null = null;
   // `--url` runs must not collide with earlier ones in a database the bench does not own.
   const tag = options.url ? `${Date.now().toString(36)}-` : '';
   try {
@@ -117,11 +133,12 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       const seed = options.seed + rep;
       for (const connections of options.levels) {
         if (options.limits) {
-          log(`rep ${rep}, ${connections} conn.: limits (upsert statement, write without HTTP, BullMQ add)`);
+          log(`rep ${rep}, ${connections} conn.: limits (the PUT's statement, small-row upsert, write without HTTP, BullMQ add)`);
+          const statement = await measureStatementLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-s${connections}r${rep}-`, bodies: statementBodies });
           const upsert = await measureUpsertLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-u${connections}r${rep}-`, workDir, pgbench });
           const write = await measureWriteLimit({ databaseUrl: stack.databaseUrl, connections, poolSize: defaults.database.poolSize, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-t${connections}r${rep}-`, infos });
           const bullmq = await measureBullmqLimit({ redisUrl: stack.redisUrl, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: connections, addSeconds: Math.min(1, options.limitSec) });
-          levelLimits.push({ connections, rep, upsert, write, bullmqAdd: bullmq.add });
+          levelLimits.push({ connections, rep, upsert, statement, write, bullmqAdd: bullmq.add });
         }
         const lanes = rotate(options.lanes, rep - 1);
         for (const lane of lanes) {
@@ -156,6 +173,47 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       }
     }
 
+    if (options.updateMix && options.lanes.includes('queue')) {
+      for (const k of options.updateMixChangedLeaves) {
+        const mix = await runUpdateMix(ctx, {
+          lane: 'queue',
+          count: options.updateMixResources,
+          changedLeaves: k,
+          seed: options.seed,
+          payloads,
+          idPrefix: `${tag}upd-k${k}-`,
+          timeoutMs: options.drainTimeoutMs,
+          statsQuietMs: options.updateMixStatsQuietMs,
+        });
+        updateMixes.push(mix);
+        log(`update mix, k = ${k} of ~${mix.meanLeaves} leaves: ${mix.recordRowsPerRun?.toFixed(1)} record rows and ${mix.walBytesPerRun?.toFixed(0)} WAL bytes per run${mix.statsSettled ? '' : ' (statistics had not settled)'}`);
+        if (!mix.statsSettled) warnings.push(`update mix k = ${k}: the table statistics were still moving when read; row counts may be low.`);
+      }
+    }
+
+    if (options.capacity) {
+      for (const lane of options.capacityLanes) {
+        const capacity = await runCapacity(ctx, { lane, seed: options.seed, settings: options.capacitySettings, idPrefix: `${tag}cap-${lane}-` });
+        capacities.push(capacity);
+        log(`capacity ${lane}: sustained ${capacity.sustainedPerSecond?.toFixed(0) ?? 'none of the steps'} PUTs/s`);
+      }
+    }
+
+    if (options.scale) {
+      scale = await runScale(ctx, {
+        payloads,
+        resources: options.scaleResources,
+        records: options.scaleRecords,
+        bytesPerSize: options.smoke ? 128 * 1024 : 16 * 1024 * 1024,
+        minRequestsPerSize: options.smoke ? 8 : 24,
+        connections: 8,
+        durationSec: options.durationSec,
+        runs: options.directRuns,
+        seed: options.seed,
+        bodyLimitBytes: defaults.http.bodyLimitBytes,
+      });
+    }
+
     if (options.profile && stack.managed && options.lanes.includes('queue')) {
       log('profiling the queue lane: worker drain and API round under node --cpu-prof');
       profile = await runProfiles(ctx, { connections: maxLevel, durationSec: options.durationSec, runs: options.directRuns, seed: options.seed });
@@ -167,7 +225,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
 
     if (options.probe) {
       for (const lane of options.probeLanes) {
-        const probe = await runGetProbe(ctx, { lane, bodies: heavy.bodies, getPath: probePath, getRate: options.getRate, spacingMs: options.heavySpacingMs, quietMs: 1000, timeoutMs: options.drainTimeoutMs });
+        const probe = await runGetProbe(ctx, { lane, bodies: probeBodies, getPath: probePath, getRate: options.getRate, spacingMs: options.heavySpacingMs, quietMs: 1000, timeoutMs: options.drainTimeoutMs });
         probes.push(probe);
         log(`probe ${lane}: GET p99 ${probe.baseline.p99} ms at rest, ${probe.whole.p99} ms whole, ${probe.processing.p99 ?? '—'} ms while processing between PUTs (${probe.processing.count} GETs)`);
       }
@@ -187,7 +245,8 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   }
 
   const upsertPerSecond = spreadByLevel(levelLimits, (l) => l.upsert.perSecond);
-  const lanes = summarizeLanes(rounds, upsertPerSecond);
+  const statementPerSecond = spreadByLevel(levelLimits, (l) => l.statement.perSecond);
+  const lanes = summarizeLanes(rounds, upsertPerSecond, statementPerSecond);
   const recordWritesPerSecond = spreadOfRuns(runLimits, (l) => l.recordWrites.perSecond);
   const drainRate = spreadOf(drains.map((d) => d.runsPerSecond));
   machine.loadAfter = loadavg()[0] ?? null;
@@ -212,6 +271,8 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       heavyWrites: options.heavyWrites,
       heavyLeaves: options.heavyLeaves,
       heavyLeafCounts: heavy.leafCounts,
+      maxBodyBytes: maxBodies.bytes,
+      maxBodyLeafCounts: maxBodies.leafCounts,
       heavySpacingMs: options.heavySpacingMs,
       getRate: options.getRate,
       crashConnections: options.crashConnections,
@@ -229,6 +290,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       levels: levelLimits,
       perRun: runLimits,
       upsertPerSecond,
+      statementPerSecond,
       writePerSecond: spreadByLevel(levelLimits, (l) => l.write.perSecond),
       bullmqAddPerSecond: spreadByLevel(levelLimits, (l) => l.bullmqAdd.perSecond),
       bullmqProcessPerSecond: spreadOfRuns(runLimits, (l) => l.bullmqProcess?.perSecond),
@@ -238,17 +300,44 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     },
     workerDrain: { reps: drains, runsPerSecond: drainRate, cpuMsPerRun: spreadOf(drains.map((d) => d.workerCpuMsPerRun)) },
     getProbe: probes,
+    updateMix: updateMixes,
+    capacity: capacities,
+    scale,
     crash: crashes,
-    queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond).map((paused) => {
+    queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond, statementPerSecond).map((paused) => {
       const none = lanes.find((l) => l.lane === 'none' && l.connections === paused.connections);
       return { ...paused, throughputToNone: ratio(paused.throughput.median, none?.throughput.median), p99ToNone: ratio(paused.p99.median, none?.p99.median) };
     }),
     queueWorkerPausedRounds: pausedRounds,
     profile,
-    targets: checkTargets({ lanes, upsertPerSecond, recordWritesPerSecond, drains, drainRate, probes }),
+    targets: checkTargets({
+      lanes,
+      statementPerSecond,
+      recordWritesPerSecond,
+      drains,
+      drainRate,
+      workerCpuMsPerRun: spreadOf(drains.map((d) => d.workerCpuMsPerRun)),
+      roundTrips,
+      probes,
+      updateMixes,
+      capacities,
+      scale,
+    }),
     rounds,
     warnings,
   };
+}
+
+/** `many` with the `few` spread evenly among them (the j-th after (j + ½)/few.length of `many`). */
+function interleave<T>(many: readonly T[], few: readonly T[]): T[] {
+  const out: T[] = [];
+  let j = 0;
+  many.forEach((item, i) => {
+    out.push(item);
+    while (j < few.length && (j + 0.5) * many.length <= (i + 1) * few.length) out.push(few[j++]!);
+  });
+  while (j < few.length) out.push(few[j++]!);
+  return out;
 }
 
 /** `items` rotated left by `by`: lane order changes per repetition so no lane always runs first. */

@@ -1,8 +1,8 @@
 // `npm run demo`: replays GitHub's public webhook example payloads against a running Tasklane API
 // and prints what happened to them. See parseArgs.ts (USAGE) for options and exit codes.
 import { randomBytes } from 'node:crypto';
-import type { DemoPayload } from './loadPayloads.ts';
-import { loadPayloads } from './loadPayloads.ts';
+import type { WebhookPayload } from '@tasklane/webhook-corpus';
+import { loadPayloads } from '@tasklane/webhook-corpus';
 import type { DemoArgs } from './parseArgs.ts';
 import { USAGE, UsageError, parseDemoArgs } from './parseArgs.ts';
 import { formatSummary } from './printSummary.ts';
@@ -59,7 +59,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
  */
 async function runPass(options: {
   client: TasklaneClient;
-  payloads: readonly DemoPayload[];
+  payloads: readonly WebhookPayload[];
   runTag: string;
   args: DemoArgs;
   lane: string | undefined;

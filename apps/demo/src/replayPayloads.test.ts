@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DemoPayload } from './loadPayloads.ts';
+import type { WebhookPayload } from '@tasklane/webhook-corpus';
+import { loadPayloads } from '@tasklane/webhook-corpus';
 import { demoResourceId, replayPayloads } from './replayPayloads.ts';
 import type { PutResourceReply, TasklaneClient } from './tasklaneClient.ts';
 import { fakeRun } from './fakeRun.ts';
 
-const payloads: DemoPayload[] = [
+const payloads: WebhookPayload[] = [
   { event: 'push', n: 1, payload: { ref: 'refs/heads/main' } },
   { event: 'push', n: 2, payload: { ref: 'refs/heads/dev' } },
   { event: 'star', n: 1, payload: { action: 'created' } },
@@ -36,6 +37,12 @@ describe('demoResourceId', () => {
 
   it('refuses ids over the 200-character limit', () => {
     expect(() => demoResourceId('t', 'x'.repeat(200), 1)).toThrow(RangeError);
+  });
+
+  it('gives every payload of the webhook corpus a unique valid resource id', async () => {
+    const payloads = await loadPayloads();
+    const ids = payloads.map((p) => demoResourceId('mx2abcd1234', p.event, p.n));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { DemoPayload } from './loadPayloads.ts';
+import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import { mapWithConcurrency } from './mapWithConcurrency.ts';
 import type { RunSnapshot, TasklaneClient } from './tasklaneClient.ts';
 import { describeError } from './tasklaneClient.ts';
@@ -36,7 +36,7 @@ export interface Reply {
 /** Options of {@link replayPayloads}. */
 export interface ReplayOptions {
   client: TasklaneClient;
-  payloads: readonly DemoPayload[];
+  payloads: readonly WebhookPayload[];
   /** Unique per demo run, so repeated demos write new resources. */
   runTag: string;
   /** Most requests in flight. */

@@ -27,6 +27,38 @@ export interface UpsertResourceResult {
   run: EtlRunView;
 }
 
+/** A statement ready for a positional-parameter driver: `text` with `$1…$n`, `values` in order. */
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * The one statement {@link upsertResourceWithRun} runs for `input`: its `text` is the SQL with
+ * `$1…$10` placeholders and `values` the parameters in order (a `pg` QueryConfig). Exported so a
+ * measurement can run exactly this statement below the API (the bench's statement limit, issue #10)
+ * without copying its SQL.
+ */
+export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlStatement {
+  // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
+  const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
+  return {
+    text: UPSERT_SQL,
+    values: [
+      input.id,
+      input.name,
+      input.attributesJson,
+      input.lane,
+      input.infoJson,
+      input.requestId ?? null,
+      input.ownerId ?? null,
+      initialStatus,
+      initialStatus === 'skipped',
+      initialStatus === 'skipped' ? 'lane none: no ETL' : null,
+    ],
+  };
+}
+
 /**
  * Inserts or updates a resource and records its ETL run, in ONE statement (hence one transaction).
  *
@@ -43,26 +75,13 @@ export interface UpsertResourceResult {
  * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
  */
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
-  // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
-  const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
-  const values = [
-    input.id,
-    input.name,
-    input.attributesJson,
-    input.lane,
-    input.infoJson,
-    input.requestId ?? null,
-    input.ownerId ?? null,
-    initialStatus,
-    initialStatus === 'skipped',
-    initialStatus === 'skipped' ? 'lane none: no ETL' : null,
-  ];
+  const { text, values } = upsertResourceWithRunStatement(input);
   // The same statement straight through pg when the pool is known (issue #10: Prisma's client
   // doubled the CPU of this query); through Prisma otherwise.
   const pool = sqlPoolOf(db);
   const rows = pool
-    ? (await pool.query<RawResource & { run: RawRunJson }>(UPSERT_SQL, values)).rows
-    : await db.$queryRawUnsafe<(RawResource & { run: RawRunJson })[]>(UPSERT_SQL, ...values);
+    ? (await pool.query<RawResource & { run: RawRunJson }>(text, values)).rows
+    : await db.$queryRawUnsafe<(RawResource & { run: RawRunJson })[]>(text, ...values);
   const row = rows[0];
   if (!row) throw new Error('upsert returned no row');
   const { run, ...resource } = row;

@@ -30,6 +30,7 @@ function send(reply: RunnerReply): void {
 }
 
 async function runSpec(id: number, spec: LoadSpec): Promise<LoadResult> {
+  if (spec.kind === 'paced-put') return runPacedPuts(id, spec);
   return spec.kind === 'get' ? runPacedGets(id, spec) : runAutocannon(id, spec);
 }
 
@@ -89,6 +90,91 @@ async function runPacedGets(id: number, spec: LoadSpec): Promise<LoadResult> {
     histogram.destroy();
     agent.destroy();
   }
+}
+
+/**
+ * The open loop of the sustained-capacity round: PUTs of the seeded stream, one due every
+ * 1000/overallRate ms, each sent at its due time without waiting for earlier answers (a fixed
+ * offered rate, as webhooks arrive), latency from the due time. At most `connections` requests are
+ * in flight on keep-alive sockets; later ones queue in the agent, and their wait counts.
+ */
+async function runPacedPuts(id: number, spec: LoadSpec): Promise<LoadResult> {
+  const rate = spec.overallRate ?? 100;
+  const interval = 1000 / rate;
+  const put = spec.put!;
+  const bodies = await readBodies(put.bodiesFile);
+  const pick = createRequestPicker(put.mix, put.seed, bodies.length);
+  const base = new URL(spec.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const histogram = createLatencyHistogram();
+  const statusCounts: Record<string, number> = {};
+  let ok = 0;
+  let errors = 0;
+  let stopped = false;
+  running.set(id, { stop: () => (stopped = true) });
+  const inFlight = new Set<Promise<void>>();
+  const startedAt = now();
+  const endAt = startedAt + spec.durationSec * 1000;
+  send({ type: 'started', id, at: Math.round(startedAt) });
+  try {
+    for (let i = 0; !stopped; i++) {
+      const due = startedAt + i * interval;
+      if (due >= endAt) break;
+      const wait = due - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const next = pick();
+      const path = `/resources/${put.idPrefix}${next.id}?lane=${encodeURIComponent(put.lane)}`;
+      const sent = putOnce(base, path, bodies[next.body]!, spec.headers, agent, spec.timeoutSec * 1000)
+        .catch(() => 0)
+        .then((status) => {
+          if (status >= 200 && status < 300) {
+            ok += 1;
+            recordMs(histogram, now() - due);
+          } else if (status === 0) errors += 1;
+          else statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+        });
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent));
+    }
+    await Promise.all(inFlight);
+    const elapsedMs = now() - startedAt;
+    return {
+      ok,
+      statusCounts,
+      errors,
+      timeouts: 0,
+      elapsedMs,
+      throughput: ok / (elapsedMs / 1000),
+      latencyMs: percentilesOf(histogram),
+      histogram: encodeHistogram(histogram),
+    };
+  } finally {
+    running.delete(id);
+    histogram.destroy();
+    agent.destroy();
+  }
+}
+
+function putOnce(base: URL, path: string, body: string, headers: Record<string, string>, agent: http.Agent, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(new URL(path, base), { method: 'PUT', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+      response.once('error', reject);
+    });
+    request.once('timeout', () => request.destroy(new Error('timeout')));
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
+async function readBodies(file: string): Promise<string[]> {
+  let bodies = bodyFiles.get(file);
+  if (!bodies) {
+    bodies = JSON.parse(await readFile(file, 'utf8')) as string[];
+    bodyFiles.set(file, bodies);
+  }
+  return bodies;
 }
 
 function getOnce(url: URL, headers: Record<string, string>, agent: http.Agent, timeoutMs: number): Promise<number> {
@@ -151,12 +237,7 @@ async function runAutocannon(id: number, spec: LoadSpec): Promise<LoadResult> {
 
 async function buildRequests(spec: LoadSpec): Promise<autocannon.Request[]> {
   const put = spec.put!;
-  let bodies = bodyFiles.get(put.bodiesFile);
-  if (!bodies) {
-    bodies = JSON.parse(await readFile(put.bodiesFile, 'utf8')) as string[];
-    bodyFiles.set(put.bodiesFile, bodies);
-  }
-  const all = bodies;
+  const all = await readBodies(put.bodiesFile);
   const pick = createRequestPicker(put.mix, put.seed, all.length);
   const lane = encodeURIComponent(put.lane);
   return [

@@ -11,15 +11,18 @@ export interface LoadSpec {
   durationSec: number;
   /** Headers sent with every request (auth, content type). */
   headers: Record<string, string>;
-  /** `get` only: GETs per second, evenly spaced. */
+  /** `get` and `paced-put`: requests per second, evenly spaced. */
   overallRate?: number;
   /** Per-request timeout, in seconds. */
   timeoutSec: number;
   /**
    * `put`: PUT /resources/<idPrefix><id>?lane=<lane> with bodies drawn by the seeded request mix.
    * `get`: GET of one fixed path (the cheap-read probe); every response's send time is returned.
+   * `paced-put`: the `put` stream in an open loop: one PUT due every 1000/`overallRate` ms, sent when
+   * due whether or not earlier ones were answered, over at most `connections` keep-alive sockets
+   * (requests wait for a free socket beyond that); latency counted from when each was due.
    */
-  kind: 'put' | 'get';
+  kind: 'put' | 'get' | 'paced-put';
   put?: { lane: string; idPrefix: string; seed: number; mix: RequestMix; bodiesFile: string };
   get?: { path: string };
 }

@@ -39,6 +39,8 @@ export async function renderCharts(result: BenchResult): Promise<Chart[]> {
     config: { font: 'sans-serif', axisX: { labelAngle: 0 }, legend: { labelLimit: 320 } },
   } as const;
 
+  if (result.lanes.length === 0 && result.scale) return [await scaleChart(result, base)];
+
   const latency = result.lanes.flatMap((l) =>
     (['p50', 'p95', 'p99'] as const).map((p) => ({ lane: l.lane, connections: l.connections, percentile: p, ms: l[p].median, min: l[p].min, max: l[p].max })),
   );
@@ -62,7 +64,8 @@ export async function renderCharts(result: BenchResult): Promise<Chart[]> {
 
   const throughput = result.lanes.map((l) => ({ lane: l.lane, connections: l.connections, rps: l.throughput.median, min: l.throughput.min, max: l.throughput.max }));
   const limits = Object.entries(result.limits.upsertPerSecond).flatMap(([connections, s]) => [
-    { limit: 'upsert alone (pgbench)', connections: Number(connections), rps: s.median },
+    { limit: "the PUT's own statement alone (pg)", connections: Number(connections), rps: result.limits.statementPerSecond?.[connections]?.median ?? null },
+    { limit: 'small-row upsert alone (pgbench)', connections: Number(connections), rps: s.median },
     { limit: 'upsertResourceWithRun via Prisma (no HTTP)', connections: Number(connections), rps: result.limits.writePerSecond[connections]?.median ?? null },
   ]);
   charts.push({
@@ -80,6 +83,32 @@ export async function renderCharts(result: BenchResult): Promise<Chart[]> {
       resolve: { scale: { color: 'independent' } },
     } as TopLevelSpec),
   });
+
+  if (result.capacity?.length) {
+    const steps = result.capacity.flatMap((c) => c.steps.map((st) => ({ lane: c.lane, offered: st.offeredPerSecond, lag: Math.max(1, st.lagP99Ms ?? 1), sustained: st.sustained ? 'sustained' : 'not sustained' })));
+    charts.push({
+      file: 'capacity.svg',
+      title: 'Sustained capacity: ETL lag p99 vs offered rate, open loop (sustained under the 1 s line)',
+      svg: await renderSvg({
+        ...base,
+        width: 520,
+        height: 300,
+        layer: [
+          {
+            data: { values: steps },
+            mark: { type: 'line', point: { size: 60, filled: true } },
+            encoding: {
+              x: { field: 'offered', type: 'quantitative', title: 'offered PUTs/s' },
+              y: { field: 'lag', type: 'quantitative', scale: { type: 'log' }, title: 'ETL lag p99, queued → finished (ms, log)' },
+              color: laneColor,
+              order: { field: 'offered', type: 'quantitative' },
+            },
+          },
+          { data: { values: [{ y: 1000 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+        ],
+      } as TopLevelSpec),
+    });
+  }
 
   const lag = lagDistribution(result);
   if (lag.length > 0) {
@@ -177,4 +206,28 @@ function lagDistribution(result: BenchResult): { lane: string; connections: numb
     merged.destroy();
   }
   return points;
+}
+
+/** `--scale`: CPU per KiB by body size, API and worker, log–log. */
+async function scaleChart(result: BenchResult, base: Record<string, unknown>): Promise<Chart> {
+  const points = result.scale!.cpuPerKb.flatMap((p) => [
+    { process: 'API', kib: p.bytes / 1024, ms: p.apiCpuMsPerKb },
+    { process: 'worker', kib: p.bytes / 1024, ms: p.workerCpuMsPerKb },
+  ]).filter((p) => typeof p.ms === 'number' && p.ms > 0);
+  return {
+    file: 'cpu-per-kb.svg',
+    title: 'CPU per KiB of body by body size (flat is the target: within 1.5×)',
+    svg: await renderSvg({
+      ...base,
+      width: 520,
+      height: 300,
+      data: { values: points },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'kib', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'body size (KiB, log)' },
+        y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'CPU ms per KiB (log)' },
+        color: { field: 'process', type: 'nominal' },
+      },
+    } as TopLevelSpec),
+  };
 }

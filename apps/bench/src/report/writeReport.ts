@@ -29,17 +29,22 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
     '',
   );
 
-  out.push('## Targets (issue #6)', '', '| target | measured | required | verdict | basis |', '| --- | --- | --- | --- | --- |');
+  out.push('## Targets (issue #10)', '', '| target | measured | required | verdict | basis |', '| --- | --- | --- | --- | --- |');
   for (const t of result.targets) {
     const mark = t.met === null ? '–' : t.met ? '✅' : '❌';
     out.push(`| ${t.target} | ${fmt(t.measured)} ${t.unit} | ${t.kind === 'min' ? '≥' : '≤'} ${t.required} ${t.unit} | ${mark} ${t.verdict} | ${t.basis} |`);
   }
   out.push('');
 
+  if (result.scale) {
+    out.push(...scaleSection(result));
+    return out.join('\n');
+  }
+
   out.push('## Lanes side by side', '');
   out.push(
-    '| lane | conn. | req/s | ×none | ×upsert limit | p50 ms | p95 ms | p99 ms | lag p50/p95/p99 ms | request→records p50/p95/p99 ms | backlog drain s | API CPU s /1k req | worker CPU s /1k req | API / worker peak RSS MiB | created / updated | failed req. |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |',
+    '| lane | conn. | req/s | ×none | ×statement limit | ×small-row upsert | p50 ms | p95 ms | p99 ms | lag p50/p95/p99 ms | request→records p50/p95/p99 ms | backlog drain s | API CPU s /1k req | worker CPU s /1k req | API / worker peak RSS MiB | created / updated | failed req. |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |',
   );
   const levels = [...new Set(result.lanes.map((l) => l.connections))].sort((a, b) => a - b);
   for (const connections of levels) {
@@ -52,8 +57,11 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
   out.push('## Machine limits (measured in this run)', '');
   out.push('| limit | ' + levels.map((c) => `${c} conn.`).join(' | ') + ' |', '| --- | ' + levels.map(() => '---:').join(' | ') + ' |');
   const tool = result.limits.levels[0]?.upsert.tool ?? 'pgbench';
-  out.push(`| single-row upsert alone (${tool}), statements/s | ${levels.map((c) => spread(result.limits.upsertPerSecond[c])).join(' | ')} |`);
-  out.push(`| upsert alone p99 ms | ${levels.map((c) => fmt(spreadOf(result.limits.levels.filter((l) => l.connections === c).map((l) => l.upsert.latencyMs.p99)).median)).join(' | ')} |`);
+  const statementBytes = result.limits.levels[0]?.statement?.meanInfoBytes;
+  out.push(`| **the PUT's own statement** (upsertResourceWithRunStatement from packages/db, bare pg, corpus payloads, mean info ${fmt(statementBytes)} B), statements/s | ${levels.map((c) => spread(result.limits.statementPerSecond?.[c])).join(' | ')} |`);
+  out.push(`| the PUT's own statement p99 ms | ${levels.map((c) => fmt(spreadOf(result.limits.levels.filter((l) => l.connections === c).map((l) => l.statement?.latencyMs.p99)).median)).join(' | ')} |`);
+  out.push(`| small-row upsert alone (${tool}; no info, no run row: the old limit), statements/s | ${levels.map((c) => spread(result.limits.upsertPerSecond[c])).join(' | ')} |`);
+  out.push(`| small-row upsert alone p99 ms | ${levels.map((c) => fmt(spreadOf(result.limits.levels.filter((l) => l.connections === c).map((l) => l.upsert.latencyMs.p99)).median)).join(' | ')} |`);
   out.push(`| none's database work without HTTP (upsertResourceWithRun via Prisma, pool ${String(s.databasePoolSize)}), writes/s | ${levels.map((c) => spread(result.limits.writePerSecond[c])).join(' | ')} |`);
   out.push(`| BullMQ add of { runId } jobs, adds/s | ${levels.map((c) => spread(result.limits.bullmqAddPerSecond[c])).join(' | ')} |`);
   out.push('');
@@ -93,6 +101,39 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
     );
   }
 
+  if (result.updateMix?.length) {
+    out.push('## Update-mostly mix: rows and WAL per run', '');
+    out.push(
+      'Resources PUT once with a webhook payload, then re-PUT with k leaves changed (queue lane, 8 at a time). Rows are pg_stat_user_tables n_tup_ins + n_tup_upd + n_tup_del deltas over the re-PUT phase; WAL is pg_current_wal_lsn() before and after (cluster-wide: other databases\' writes in that window count too).',
+      '',
+      '| k changed of ~n leaves | re-PUTs (succeeded) | context_records rows / run | all rows / run | WAL bytes / run | rows by table (ins/upd/del) |',
+      '| --- | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const mix of result.updateMix) {
+      const tables = Object.entries(mix.tables)
+        .filter(([, t]) => t.ins + t.upd + t.del > 0)
+        .map(([name, t]) => `${name} ${t.ins}/${t.upd}/${t.del}`)
+        .join('; ');
+      out.push(`| ${mix.changedLeaves} of ~${fmt(mix.meanLeaves)} | ${mix.runs} (${mix.succeeded}) | ${fmt(mix.recordRowsPerRun)} | ${fmt(mix.allRowsPerRun)} | ${fmt(mix.walBytesPerRun)} | ${tables || '—'}${mix.statsSettled ? '' : ' (statistics still moving)'} |`);
+    }
+    out.push('');
+  }
+
+  if (result.capacity?.length) {
+    out.push('## Sustained capacity per lane (open loop)', '');
+    out.push(
+      'PUTs of the corpus offered at a fixed rate (sent when due, not when the last answered; one load process), rising step by step. A step is sustained when every PUT was accepted (2xx) with p99 under 1 s from when it was due, every run succeeded (or was skipped as superseded) and ETL lag p99 (queued → finished, from the run rows) stayed under 1 s. The worker runs on the same cores.',
+      '',
+      '| lane | sustained PUTs/s | steps: offered/s → accepted/s, lag p99 ms (✓ sustained) |',
+      '| --- | ---: | --- |',
+    );
+    for (const c of result.capacity) {
+      const steps = c.steps.map((st) => `${fmt(st.offeredPerSecond)} → ${fmt(st.acceptedPerSecond)}, ${fmt(st.lagP99Ms)} ${st.sustained ? '✓' : '✗'}`).join('; ');
+      out.push(`| ${c.lane} | ${fmt(c.sustainedPerSecond)} | ${steps} |`);
+    }
+    out.push('');
+  }
+
   out.push('## Worker sustained rate', '');
   const d = result.workerDrain;
   out.push(
@@ -113,8 +154,8 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
     }
     out.push(
       '',
-      `${String(s.heavyWrites)} heavy maps of ~${String(s.heavyLeaves)} leaves (merged webhook payloads), one PUT every ${String(s.heavySpacingMs)} ms; GET /resources/:id due every ${fmt(1000 / Number(s.getRate))} ms on one keep-alive connection, latency counted from when each GET was due (no coordinated omission). ` +
-        '"Between PUTs" leaves out GETs due while a heavy body was being received (sent → its write committed + 50 ms): parsing a large JSON body blocks the event loop in every lane alike.',
+      `${String(s.heavyWrites)} heavy maps of ~${String(s.heavyLeaves)} leaves (merged webhook payloads) and ${Array.isArray(s.maxBodyBytes) ? s.maxBodyBytes.length : 0} bodies of ${Array.isArray(s.maxBodyBytes) ? s.maxBodyBytes.map((b) => fmt(Number(b))).join(', ') : '—'} bytes (just under the 1 MiB body limit, up to 10,000 leaves), one PUT every ${String(s.heavySpacingMs)} ms; GET /resources/:id due every ${fmt(1000 / Number(s.getRate))} ms on one keep-alive connection, latency counted from when each GET was due (no coordinated omission). ` +
+        'The target is judged on the whole window, bodies being received included: a large body must not be parsed on the event loop that answers the GET. "Between PUTs" leaves out GETs due while a heavy body was being received (sent → its write committed + 50 ms).',
       '',
     );
   }
@@ -135,7 +176,7 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
     '',
     '- Latency is autocannon\'s per-request time recorded into an HdrHistogram (µs) by the load process. Lag is `started_at − queued_at`, request→records is `finished_at − queued_at` of `succeeded` runs, from PostgreSQL (ms precision).',
     '- "backlog drain" is how long the lane still worked after the load stopped; CPU seconds and peak RSS cover the load plus that drain (pidusage, 200 ms samples).',
-    '- Ratios: ×none divides by the `none` lane at the same concurrency; ×upsert limit by the single statement alone at the same concurrency.',
+    '- Ratios: ×none divides by the `none` lane at the same concurrency; ×statement limit by the PUT\'s own statement alone (same SQL, same payloads, same concurrency); ×small-row upsert by the old, smaller statement.',
     '',
   );
   return out.join('\n');
@@ -149,6 +190,7 @@ function laneRow(l: LaneLevelSummary): string {
     l.connections,
     spread(l.throughput),
     fmt(l.throughputToNone),
+    fmt(l.throughputToStatementLimit),
     fmt(l.throughputToUpsertLimit),
     fmt(l.p50.median),
     fmt(l.p95.median),
@@ -163,6 +205,26 @@ function laneRow(l: LaneLevelSummary): string {
     l.failedRequests,
     '',
   ].join(' | ').trim();
+}
+
+/** The `--scale` run: CPU per KB by body size, and the empty vs the loaded database. */
+function scaleSection(result: BenchResult): string[] {
+  const scale = result.scale!;
+  const out = ['## How cost grows (--scale)', '', '| body size | PUTs | API CPU ms / KiB | worker CPU ms / KiB |', '| ---: | ---: | ---: | ---: |'];
+  for (const p of scale.cpuPerKb) out.push(`| ${fmt(p.bytes / 1024)} KiB | ${p.requests} | ${fmt(p.apiCpuMsPerKb)} | ${fmt(p.workerCpuMsPerKb)} |`);
+  out.push(
+    '',
+    `Bodies built from the webhook corpus (merged payloads up to 10,000 leaves, then long text leaves), PUT in the queue lane 4 at a time; CPU of each process (pidusage) from the first PUT until the last run finished, less its CPU at rest over the same time (API ${fmt(scale.idleCpuMsPerSecond?.api)}, worker ${fmt(scale.idleCpuMsPerSecond?.worker)} ms per second: heartbeats, relay polls), per KiB of body.`,
+    '',
+    `Loading ${scale.load.resources.toLocaleString('en-US')} resources (one succeeded run and one context version each) and ${scale.load.records.toLocaleString('en-US')} context records took **${fmt(scale.load.seconds)} s** (INSERT … SELECT FROM generate_series, synchronous_commit off, foreign-key triggers off for that session, then ANALYZE).`,
+    '',
+    '| database | PUT p99 ms (lane none) | PUT req/s | worker drain runs/s |',
+    '| --- | ---: | ---: | ---: |',
+    `| empty | ${fmt(scale.empty.putP99Ms)} | ${fmt(scale.empty.putPerSecond)} | ${fmt(scale.empty.workerRunsPerSecond)} |`,
+    `| loaded | ${fmt(scale.loaded.putP99Ms)} | ${fmt(scale.loaded.putPerSecond)} | ${fmt(scale.loaded.workerRunsPerSecond)} |`,
+    '',
+  );
+  return out;
 }
 
 /** CPU profiles of the queue lane's API and worker: self time by package and the hottest functions. */

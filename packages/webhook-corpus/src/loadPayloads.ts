@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 /** One webhook example to replay: the `n`th (1-based) example payload of `event`. */
-export interface DemoPayload {
+export interface WebhookPayload {
   /** GitHub webhook event name, e.g. `check_run`. */
   event: string;
   /** 1-based position among the event's examples. */
@@ -10,7 +10,7 @@ export interface DemoPayload {
   payload: Record<string, unknown>;
 }
 
-/** The shape of `@octokit/webhooks-examples/api.github.com/index.json` that the demo uses. */
+/** The shape of `@octokit/webhooks-examples/api.github.com/index.json` that the corpus reads. */
 export interface WebhookDefinition {
   name: string;
   examples: unknown[];
@@ -18,14 +18,14 @@ export interface WebhookDefinition {
 
 /**
  * Flattens webhook definitions into payloads, in file order. Examples that are not JSON objects
- * (none are, in 7.6.1) are refused rather than skipped, so the count the demo prints is the
- * count in the package.
+ * (none are, in 7.6.1) are refused rather than skipped, so the count the demo prints (and the bench
+ * loads) is the count in the package.
  *
  * @throws TypeError when the definitions are not `[{ name: string, examples: object[] }]`
  */
-export function flattenWebhookExamples(definitions: unknown): DemoPayload[] {
+export function flattenWebhookExamples(definitions: unknown): WebhookPayload[] {
   if (!Array.isArray(definitions)) throw new TypeError('webhook examples: expected an array of definitions');
-  const payloads: DemoPayload[] = [];
+  const payloads: WebhookPayload[] = [];
   for (const [position, definition] of definitions.entries()) {
     if (!isObject(definition) || typeof definition.name !== 'string' || !Array.isArray(definition.examples)) {
       throw new TypeError(`webhook examples: definition ${position} is not { name, examples: [...] }`);
@@ -42,7 +42,7 @@ export function flattenWebhookExamples(definitions: unknown): DemoPayload[] {
  * Reads the github.com webhook examples shipped by `@octokit/webhooks-examples` (its package
  * `main`, `api.github.com/index.json`) and flattens them with {@link flattenWebhookExamples}.
  */
-export async function loadPayloads(): Promise<DemoPayload[]> {
+export async function loadPayloads(): Promise<WebhookPayload[]> {
   const path = createRequire(import.meta.url).resolve('@octokit/webhooks-examples');
   return flattenWebhookExamples(JSON.parse(await readFile(path, 'utf8')));
 }
