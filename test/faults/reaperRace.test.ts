@@ -13,6 +13,7 @@ import { countCommits, installRunAudit, readTransitions } from '../support/runAu
 import type { SpawnedService } from '../support/spawnService.ts';
 import { uniqueResourceId } from '../support/testDb.ts';
 import { waitFor } from '../support/waitFor.ts';
+import { frozenProcesses } from '../support/freezeProcess.ts';
 
 /** Inline runs that sleep 3 s before transforming; instances dead after 1.5 s of silence. */
 const API_ENV = {
@@ -25,7 +26,7 @@ const API_ENV = {
 
 describe.each(['lost', 'queue'] as const)('the reaper racing a slow-but-alive API instance (LOST_RUN_RECOVERY=%s)', (recovery) => {
   let suite: E2eSuite;
-  const frozen: number[] = [];
+  const frozen = frozenProcesses();
 
   beforeAll(async () => {
     suite = await createE2eSuite(`reaper_race_${recovery}`);
@@ -33,13 +34,7 @@ describe.each(['lost', 'queue'] as const)('the reaper racing a slow-but-alive AP
   });
 
   afterAll(async () => {
-    for (const pid of frozen) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-    }
+    frozen.thawAll();
     await suite?.close();
   });
 
@@ -55,14 +50,13 @@ describe.each(['lost', 'queue'] as const)('the reaper racing a slow-but-alive AP
     expect(put.status).toBe(201);
     const runId = put.json.run.id as string;
     await waitForRun(suite.db, runId, `claimed by ${slow.instanceId}`, (run) => run.status === 'running' && run.ownerId === slow.instanceId, { timeoutMs: 10_000 });
-    process.kill(slow.pid, 'SIGSTOP');
-    frozen.push(slow.pid);
+    frozen.freeze(slow.pid);
     return { runId, resourceId };
   }
 
   /** Lets `slow` go and waits for what it must log: its lease lost on the run, and its re-registration. */
   async function thaw(slow: SpawnedApi, runId: string): Promise<{ newInstanceId: string }> {
-    process.kill(slow.pid, 'SIGCONT');
+    frozen.thaw(slow.pid);
     await waitFor(
       `${slow.instanceId} to log that its lease on ${runId} was lost`,
       () => slow.lines.find((line) => line.runId === runId && line.outcome === 'lease-lost'),

@@ -12,6 +12,7 @@ import { countCommits, installRunAudit, readTransitions } from '../support/runAu
 import type { SpawnedService } from '../support/spawnService.ts';
 import { readContextRecords, uniqueResourceId } from '../support/testDb.ts';
 import { waitFor } from '../support/waitFor.ts';
+import { frozenProcesses } from '../support/freezeProcess.ts';
 
 /** A slow job (4 s) with a short lock (1.5 s) checked twice a second, so a frozen worker's job stalls quickly. */
 const WORKER_ENV = {
@@ -37,7 +38,7 @@ function workerIdOf(worker: SpawnedService): string {
 describe('a stalled job redelivered while its first worker still runs', () => {
   let suite: FaultSuite;
   let api: FaultApi;
-  const frozen: number[] = [];
+  const frozen = frozenProcesses();
 
   beforeAll(async () => {
     suite = await createFaultSuite('stalled_redelivery');
@@ -46,13 +47,7 @@ describe('a stalled job redelivered while its first worker still runs', () => {
   });
 
   afterAll(async () => {
-    for (const pid of frozen) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // already gone
-      }
-    }
+    frozen.thawAll();
     await suite?.close();
   });
 
@@ -65,8 +60,7 @@ describe('a stalled job redelivered while its first worker still runs', () => {
     const runId = put.json.run.id as string;
     await waitFor('the first worker to claim the run', async () => ((await leaseOf(suite, runId)).leasedBy === workerIdOf(first) ? true : undefined));
 
-    process.kill(first.pid, 'SIGSTOP');
-    frozen.push(first.pid);
+    frozen.freeze(first.pid);
     const second = await suite.startWorker(WORKER_ENV);
     const taken = await waitFor(
       'the second worker to take the stalled job over',
@@ -78,7 +72,7 @@ describe('a stalled job redelivered while its first worker still runs', () => {
     );
     expect(taken).toMatchObject({ status: 'running', attempts: 1 });
 
-    process.kill(first.pid, 'SIGCONT');
+    frozen.thaw(first.pid);
     const leaseLost = await waitFor(
       'the first worker to log that its lease was lost',
       () => first.lines.find((line) => line.runId === runId && line.outcome === 'lease-lost'),

@@ -4,12 +4,12 @@
 // fresh temporary one, removed by `close()`; fsync is off (a test cluster holds nothing to keep).
 import { execFile } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { waitFor } from './waitFor.ts';
+import { freePort } from './freePort.ts';
 
 const run = promisify(execFile);
 
@@ -141,16 +141,4 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A TCP port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -3,9 +3,9 @@
 // other suites and engineers use. No persistence (`--save ""`, `--appendonly no`): a restart comes
 // back empty, as a Redis that lost its data would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { waitFor } from './waitFor.ts';
+import { freePort } from './freePort.ts';
 
 /** A `redis-server` child process on a port of its own. */
 export interface PrivateRedis {
@@ -100,16 +100,4 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     start,
     close: stop,
   };
-}
-
-/** A TCP port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

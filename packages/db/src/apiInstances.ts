@@ -1,4 +1,5 @@
 import type { Db } from './createDb.ts';
+import { Prisma } from './generated/prisma/client.ts';
 
 /** Identity of one API process. */
 export interface ApiInstanceIdentity {
@@ -56,17 +57,17 @@ export async function reapOrphanedRuns(
   const dead = `${options.deadAfterMs} milliseconds`;
   // Newly silent instances are declared dead once; stopped or already-dead ones are only touched
   // while they still own unfinished runs (e.g. a run committed just after its owner was declared dead).
+  const declareDead = Prisma.sql`
+    UPDATE api_instances i SET dead_at = COALESCE(i.dead_at, CURRENT_TIMESTAMP)
+    WHERE i.id <> ${except}
+      AND (i.stopped_at IS NOT NULL OR i.dead_at IS NOT NULL OR i.heartbeat_at < CURRENT_TIMESTAMP - ${dead}::interval)
+      AND ((i.stopped_at IS NULL AND i.dead_at IS NULL)
+        OR EXISTS (SELECT 1 FROM etl_runs o WHERE o.owner_id = i.id AND o.status IN ('queued', 'running')))
+    RETURNING i.id, i.stopped_at, i.heartbeat_at`;
   const rows =
     options.recovery === 'lost'
       ? await db.$queryRaw<{ id: string }[]>`
-          WITH dead AS (
-            UPDATE api_instances i SET dead_at = COALESCE(i.dead_at, CURRENT_TIMESTAMP)
-            WHERE i.id <> ${except}
-              AND (i.stopped_at IS NOT NULL OR i.dead_at IS NOT NULL OR i.heartbeat_at < CURRENT_TIMESTAMP - ${dead}::interval)
-              AND ((i.stopped_at IS NULL AND i.dead_at IS NULL)
-                OR EXISTS (SELECT 1 FROM etl_runs o WHERE o.owner_id = i.id AND o.status IN ('queued', 'running')))
-            RETURNING i.id, i.stopped_at, i.heartbeat_at
-          )
+          WITH dead AS (${declareDead})
           UPDATE etl_runs r
           SET status = 'lost', finished_at = CURRENT_TIMESTAMP, lease = NULL, leased_by = NULL,
               error = 'owner API instance ' || i.id || CASE WHEN i.stopped_at IS NOT NULL
@@ -76,14 +77,7 @@ export async function reapOrphanedRuns(
           WHERE r.owner_id = i.id AND r.status IN ('queued', 'running')
           RETURNING r.id::text AS id`
       : await db.$queryRaw<{ id: string }[]>`
-          WITH dead AS (
-            UPDATE api_instances i SET dead_at = COALESCE(i.dead_at, CURRENT_TIMESTAMP)
-            WHERE i.id <> ${except}
-              AND (i.stopped_at IS NOT NULL OR i.dead_at IS NOT NULL OR i.heartbeat_at < CURRENT_TIMESTAMP - ${dead}::interval)
-              AND ((i.stopped_at IS NULL AND i.dead_at IS NULL)
-                OR EXISTS (SELECT 1 FROM etl_runs o WHERE o.owner_id = i.id AND o.status IN ('queued', 'running')))
-            RETURNING i.id
-          )
+          WITH dead AS (${declareDead})
           UPDATE etl_runs r
           SET status = 'queued', lane = 'queue', owner_id = NULL, lease = NULL, leased_by = NULL, published_at = NULL,
               error = 'recovered to the queue lane: owner API instance ' || i.id || ' stopped'

@@ -1,7 +1,5 @@
 // The worker's own HTTP server, in this process, with the real PostgreSQL and Redis: /healthz,
 // /readyz per dependency (503 when one is down), /metrics (open or behind METRICS_TOKEN).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Db } from '@tasklane/db';
 import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, postgresProbe, redisProbe } from '@tasklane/ops';
 import { createRedisConnection } from '@tasklane/queue';
@@ -12,16 +10,9 @@ import { itAnswersMalformedRequestsWithJson } from '../../../../test/support/mal
 import { createTestDb } from '../../../../test/support/testDb.ts';
 import { testRedisUrl } from '../../../../test/support/testQueue.ts';
 import { startOpsServer, type OpsServer } from '../../src/ops/startOpsServer.ts';
+import { freePort } from '../../../../test/support/freePort.ts';
 
 const logger = pino({ level: 'silent' });
-
-async function freePortThatIsClosed(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the worker ops server', () => {
   let db: Db;
@@ -36,7 +27,7 @@ describe('the worker ops server', () => {
     db = createTestDb({ poolSize: 2 });
     redis = createRedisConnection(testRedisUrl(), 'worker');
     // The worker's connection role reconnects forever: a PING waits, and the probe's timeout ends it.
-    deadRedis = createRedisConnection(`redis://127.0.0.1:${await freePortThatIsClosed()}`, 'worker');
+    deadRedis = createRedisConnection(`redis://127.0.0.1:${await freePort()}`, 'worker');
     deadRedis.on('error', () => {});
     const registry = createMetricsRegistry();
     createEtlRunMetrics(registry);

@@ -112,10 +112,5 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
   };
 }
 
-/** A TCP port on 127.0.0.1 nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  const url = await listenServer(server, { host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return Number(new URL(url).port);
-}
+/** A TCP port on 127.0.0.1 nothing listens on: connections to it are refused. */
+export { freePort as closedPort } from '../../../../../test/support/freePort.ts';
