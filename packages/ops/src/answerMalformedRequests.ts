@@ -95,6 +95,9 @@ function endWithJson(socket: Duplex, answer: ClientErrorAnswer): void {
   );
 }
 
+/** Characters that make parseurl hand an origin-form target to `url.parse` (parseurl's `fastparse`). */
+const LEGACY_PARSE_CHARACTERS = /[\t\n\f\r #\u00a0\ufeff]/;
+
 /**
  * Whether both URL parsers a handler may use read the request target: WHATWG `URL` (relative to a
  * placeholder base, for origin-form targets) and the legacy `url.parse` behind Koa's `parseurl`.
@@ -103,7 +106,10 @@ function isReadableRequestTarget(target: string | undefined): boolean {
   if (target === undefined || target === '') return false;
   try {
     new URL(target, 'http://request-target.invalid');
-    parseLegacyUrl(target);
+    // Only where parseurl itself falls back to url.parse (its `fastparse` takes an origin-form path
+    // without these characters on its own), so the common request never calls the deprecated parser
+    // (DEP0169) and its warning is printed only when Koa would print it anyway.
+    if (target.charCodeAt(0) !== 0x2f || LEGACY_PARSE_CHARACTERS.test(target)) parseLegacyUrl(target);
     return true;
   } catch {
     return false;
