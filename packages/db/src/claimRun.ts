@@ -1,4 +1,6 @@
 import type { Db } from './createDb.ts';
+import { Prisma } from './generated/prisma/client.ts';
+import { queryRows } from './queryRows.ts';
 
 /** A run handed to a processor: what it needs to run the ETL, and the lease its later writes must present. */
 export interface ClaimedRun {
@@ -84,7 +86,7 @@ export async function claimRun(
   type Row = { id: string; resource_id: string; resource_version: number; lane: string; attempts: number; lease: string; info: string; written_version: number | null };
   const rows =
     options.lane === 'queue'
-      ? await db.$queryRaw<Row[]>`
+      ? await queryRows<Row>(db, Prisma.sql`
           UPDATE etl_runs
           SET status = 'running',
               attempts = attempts + CASE WHEN status = 'running' THEN 0 ELSE 1 END,
@@ -94,8 +96,8 @@ export async function claimRun(
           WHERE id = ${runId}::uuid AND lane = 'queue'
             AND (status IN ('queued', 'failed', 'lost') OR (status = 'running' AND ${options.takeover ?? false}::boolean))
           RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
-            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`
-      : await db.$queryRaw<Row[]>`
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`)
+      : await queryRows<Row>(db, Prisma.sql`
           UPDATE etl_runs
           SET status = 'running', attempts = attempts + 1,
               started_at = COALESCE(started_at, CURRENT_TIMESTAMP), finished_at = NULL,
@@ -103,7 +105,7 @@ export async function claimRun(
           WHERE id = ${runId}::uuid AND status = 'queued' AND lane <> 'queue' AND owner_id = ${options.instanceId}
             AND NOT EXISTS (SELECT 1 FROM api_instances i WHERE i.id = ${options.instanceId} AND i.dead_at IS NOT NULL)
           RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
-            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`;
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`);
   const [row] = rows;
   if (row) {
     return {
@@ -118,8 +120,8 @@ export async function claimRun(
       writtenVersion: row.written_version,
     };
   }
-  const [existing] = await db.$queryRaw<{ status: string }[]>`
-    SELECT status::text AS status FROM etl_runs WHERE id = ${runId}::uuid`;
+  const [existing] = await queryRows<{ status: string }>(db, Prisma.sql`
+    SELECT status::text AS status FROM etl_runs WHERE id = ${runId}::uuid`);
   if (!existing) return { claimed: false, reason: 'not-found' };
   return existing.status === 'queued' || existing.status === 'running'
     ? { claimed: false, reason: 'held-elsewhere', status: existing.status }

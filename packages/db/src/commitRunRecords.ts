@@ -1,4 +1,6 @@
 import type { Db } from './createDb.ts';
+import { Prisma } from './generated/prisma/client.ts';
+import { queryRows } from './queryRows.ts';
 
 /** A context record ready to write (the output of `@tasklane/etl` transformInfo). */
 export interface ContextRecordInput {
@@ -50,9 +52,9 @@ export async function commitRunRecords(
   run: { id: string; resourceId: string; resourceVersion: number; lease: string },
   records: readonly ContextRecordInput[],
 ): Promise<CommitOutcome> {
-  const [row] = await db.$queryRaw<{ outcome: string; newer_version: number | null }[]>`
+  const [row] = await queryRows<{ outcome: string; newer_version: number | null }>(db, Prisma.sql`
     SELECT outcome, newer_version
-    FROM commit_run_records(${run.id}::uuid, ${run.lease}::uuid, ${run.resourceId}, ${run.resourceVersion}::int, ${JSON.stringify(records)}::jsonb)`;
+    FROM commit_run_records(${run.id}::uuid, ${run.lease}::uuid, ${run.resourceId}, ${run.resourceVersion}::int, ${JSON.stringify(records)}::jsonb)`);
   switch (row?.outcome) {
     case 'written':
       return { outcome: 'written', recordCount: records.length };
@@ -80,9 +82,10 @@ export async function skipStaleRun(
   run: { id: string; lease: string },
   newerVersion: number,
 ): Promise<{ outcome: 'stale'; newerVersion: number } | { outcome: 'lease-lost' }> {
-  const changed = await db.$executeRaw`
+  const skipped = await queryRows<{ id: string }>(db, Prisma.sql`
     UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
       error = ${`stale: records of version ${newerVersion} were already written`}, lease = NULL, leased_by = NULL
-    WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'`;
-  return changed > 0 ? { outcome: 'stale', newerVersion } : { outcome: 'lease-lost' };
+    WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'
+    RETURNING id::text AS id`);
+  return skipped.length > 0 ? { outcome: 'stale', newerVersion } : { outcome: 'lease-lost' };
 }

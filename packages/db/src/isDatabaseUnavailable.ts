@@ -17,6 +17,19 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '3D00
  */
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
+/**
+ * Messages of the errors `pg` and `pg-pool` throw without any code when a connection dies or cannot be
+ * had in time (pg 8 `lib/client.js`, pg-pool `index.js`): the queries `sqlPoolOf` runs see them bare.
+ */
+const UNAVAILABLE_PG_MESSAGES = new Set([
+  'Connection terminated',
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+]);
+
 /** How deep {@link isDatabaseUnavailable} follows `cause` chains; real ones are 2–3 levels. */
 const MAX_DEPTH = 5;
 
@@ -33,7 +46,8 @@ const MAX_DEPTH = 5;
  *   `originalCode` — measured: a smart shutdown gives `57P03` "the database system is shutting
  *   down", a fast one `57P01` "terminating connection due to administrator command", a server
  *   still recovering `57P03` "the database system is starting up");
- * - the same SQLSTATE or a socket errno on a bare `pg` error.
+ * - the same SQLSTATE or a socket errno on a bare `pg` error, or one of the code-less errors `pg`
+ *   and `pg-pool` throw when a connection dies or none can be had in time.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -50,6 +64,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** The fields of Prisma, driver-adapter and `pg` errors that say what went wrong. */
 interface ErrorShape {
   code?: unknown;
+  message?: unknown;
   kind?: unknown;
   originalCode?: unknown;
   meta?: { driverAdapterError?: { cause?: ErrorShape } };
@@ -57,8 +72,9 @@ interface ErrorShape {
 }
 
 function describesUnavailability(shape: ErrorShape): boolean {
-  const { code, kind, originalCode } = shape;
+  const { code, kind, originalCode, message } = shape;
   if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true;
+  if (code === undefined && typeof message === 'string' && UNAVAILABLE_PG_MESSAGES.has(message)) return true;
   if (typeof originalCode === 'string' && isUnavailableSqlState(originalCode)) return true;
   if (typeof code !== 'string') return false;
   return UNAVAILABLE_CODES.has(code) || UNAVAILABLE_ERRNOS.has(code) || isUnavailableSqlState(code);
