@@ -86,7 +86,15 @@ describe('a worker SIGTERMed mid-job whose processor then fails', () => {
     expect(run).toMatchObject({ attempts: 2, error: null });
     expect(essence(await readContextRecords(suite.db, id))).toEqual(withEnrichment(expectedRecords(info), { Checked: true }));
     await waitForRun(suite.db, later.json.run.id, 'succeeded', (r) => r.status === 'succeeded');
-    expect(await suite.queue().getJobCounts('active', 'waiting', 'delayed', 'failed')).toEqual({ active: 0, waiting: 0, delayed: 0, failed: 0 });
+    // The run row commits before BullMQ moves its job to completed: wait for the queue to settle, then
+    // nothing may be left active, waiting, delayed or failed.
+    const settled = { active: 0, waiting: 0, delayed: 0, failed: 0 };
+    let counts: Record<string, number> = {};
+    await waitFor('every job of the queue completed', async () => {
+      counts = await suite.queue().getJobCounts('active', 'waiting', 'delayed', 'failed');
+      return Object.values(counts).every((n) => n === 0) ? true : undefined;
+    }, { timeoutMs: 10_000, describeLast: () => JSON.stringify(counts) });
+    expect(counts).toEqual(settled);
 
     // The worker that finished it shuts down cleanly too, leaving the next test the only worker.
     await sigterm(next);
