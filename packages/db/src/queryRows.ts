@@ -1,6 +1,5 @@
 import type { Db } from './createDb.ts';
 import { sqlPoolOf } from './createDb.ts';
-import type { Prisma } from './generated/prisma/client.ts';
 
 /**
  * Runs one statement of a hot path and returns its rows: straight on the `pg` pool under `db` when
@@ -12,11 +11,12 @@ import type { Prisma } from './generated/prisma/client.ts';
  * selected `::text` as the exact JSON text. Select nothing whose parsing differs between the two
  * drivers (`bigint`, `numeric`, timestamps) through it.
  *
- * @param statement - a `Prisma.sql` template: its `text` has `$1…$n` placeholders, `values` their parameters
+ * @param statement - `text` with `$1…$n` placeholders and `values` their parameters: a `Prisma.sql`
+ *   template, or a statement built for `pg` such as `upsertResourceWithRunStatement`'s
  * @throws whatever the driver throws; {@link isDatabaseUnavailable} classifies both drivers' errors
  */
-export async function queryRows<Row>(db: Db, statement: Prisma.Sql): Promise<Row[]> {
+export async function queryRows<Row>(db: Db, statement: { readonly text: string; readonly values: readonly unknown[] }): Promise<Row[]> {
   const pool = sqlPoolOf(db);
-  if (pool) return (await pool.query(statement.text, statement.values as unknown[])).rows as Row[];
+  if (pool) return (await pool.query(statement.text, [...statement.values])).rows as Row[];
   return db.$queryRawUnsafe<Row[]>(statement.text, ...statement.values);
 }

@@ -1,5 +1,5 @@
 import type { Db } from './createDb.ts';
-import { sqlPoolOf } from './createDb.ts';
+import { queryRows } from './queryRows.ts';
 import type { EtlLane } from './generated/prisma/client.ts';
 import type { EtlRunView, RawResource, RawRun, ResourceRow } from './views.ts';
 import { resourceColumns, runColumns, toResourceRow, toRunView } from './views.ts';
@@ -75,13 +75,8 @@ export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlS
  * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
  */
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
-  const { text, values } = upsertResourceWithRunStatement(input);
-  // The same statement straight through pg when the pool is known (issue #10: Prisma's client
-  // doubled the CPU of this query); through Prisma otherwise.
-  const pool = sqlPoolOf(db);
-  const rows = pool
-    ? (await pool.query<RawResource & { run: RawRunJson }>(text, values)).rows
-    : await db.$queryRawUnsafe<(RawResource & { run: RawRunJson })[]>(text, ...values);
+  // Straight through pg (issue #10: Prisma's client doubled the CPU of this query).
+  const rows = await queryRows<RawResource & { run: RawRunJson }>(db, upsertResourceWithRunStatement(input));
   const row = rows[0];
   if (!row) throw new Error('upsert returned no row');
   const { run, ...resource } = row;
