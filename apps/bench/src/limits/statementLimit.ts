@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { upsertResourceWithRunStatement } from '@tasklane/db';
-import type { RequestMix } from '../load/requestMix.ts';
 import { createRequestPicker } from '../load/requestMix.ts';
 import type { LoopResult } from './pgLoop.ts';
 import { runPgLoop } from './pgLoop.ts';
+import type { UpsertLoadOptions } from './upsertLimit.ts';
 
 /** The fair limit of the `none` lane at one concurrency: its own statement, nothing else. */
 export interface StatementLimit extends LoopResult {
@@ -22,15 +22,9 @@ export interface StatementLimit extends LoopResult {
  *
  * @param bodies - per corpus payload, the PUT body's `name` and its `info` as JSON text
  */
-export async function measureStatementLimit(options: {
-  databaseUrl: string;
-  connections: number;
-  durationSec: number;
-  mix: RequestMix;
-  seed: number;
-  idPrefix: string;
-  bodies: readonly { name: string; infoJson: string }[];
-}): Promise<StatementLimit> {
+export async function measureStatementLimit(
+  options: UpsertLoadOptions & { bodies: readonly { name: string; infoJson: string }[] },
+): Promise<StatementLimit> {
   const pick = createRequestPicker(options.mix, options.seed, options.bodies.length);
   let infoBytes = 0;
   const result = await runPgLoop({

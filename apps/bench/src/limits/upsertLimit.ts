@@ -36,22 +36,27 @@ export async function hasPgbench(): Promise<boolean> {
   }
 }
 
+/** How a machine-limit round drives upserts: where, how hard, how long, and which resource ids. */
+export interface UpsertLoadOptions {
+  /** The bench's scratch database. */
+  databaseUrl: string;
+  /** Concurrent sessions. */
+  connections: number;
+  /** Length of the round, in s. */
+  durationSec: number;
+  /** The load's id mix (hot ids and the rest), drawn with `seed`, ids prefixed with `idPrefix`. */
+  mix: RequestMix;
+  seed: number;
+  idPrefix: string;
+}
+
 /**
  * Measures the single-row upsert alone at `connections` concurrent sessions for `durationSec`
  * (whole seconds for pgbench, at least 2: one second of pgbench varies too much):
  * with `pgbench` (prepared statements, a custom script, per-transaction log for percentiles) when
  * it is installed, else with `pg` from this process.
  */
-export async function measureUpsertLimit(options: {
-  databaseUrl: string;
-  connections: number;
-  durationSec: number;
-  mix: RequestMix;
-  seed: number;
-  idPrefix: string;
-  workDir: string;
-  pgbench: boolean;
-}): Promise<UpsertLimit> {
+export async function measureUpsertLimit(options: UpsertLoadOptions & { workDir: string; pgbench: boolean }): Promise<UpsertLimit> {
   const { mix, idPrefix } = options;
   if (options.pgbench) {
     const hotPermille = Math.round(mix.hotShare * 1000);
