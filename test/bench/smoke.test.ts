@@ -75,6 +75,19 @@ describe('npm run bench:smoke', () => {
     for (const target of result.targets) expect(target.verdict).toMatch(/^(met|missed|not measured)/);
   });
 
+  it('runs the scale-out round: the same drain with 1 and 2 worker processes, each finished, efficiency against linear', async () => {
+    const [single] = result.scaleOut ?? [];
+    expect(single?.redis).toBe('single node');
+    expect(single?.steps.map((step) => step.workers)).toEqual([1, 2]);
+    for (const step of single!.steps) {
+      expect(step.drain.finished).toBe(true);
+      expect(step.drain.workers).toBe(step.workers);
+      expect(step.drain.runsPerSecond).toBeGreaterThan(0);
+      expect(step.efficiency).toBeCloseTo(step.drain.runsPerSecond! / (step.workers * single!.steps[0]!.drain.runsPerSecond!), 9);
+    }
+    expect(await readFile(outputs.markdown, 'utf8')).toContain('## Scale-out: worker processes draining one queue');
+  });
+
   it('measures the issue #10 shape: the same statement\'s limit, the update mix, sustained capacity steps, 1 MiB probe bodies', () => {
     const statement = result.limits.levels[0]?.statement;
     expect(statement?.tool).toBe('pg');

@@ -9,6 +9,7 @@ import type { CrashRoundResult } from './rounds/crashRound.ts';
 import type { GetProbeResult } from './rounds/getProbeRound.ts';
 import type { ProfileResult } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
+import type { ScaleOutResult } from './rounds/scaleOutRound.ts';
 import type { ScaleResult } from './rounds/scaleRound.ts';
 import type { UpdateMixResult } from './rounds/updateMixRound.ts';
 import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
@@ -134,6 +135,8 @@ export interface BenchResult {
   capacity: CapacityResult[];
   /** `--scale` only. */
   scale: ScaleResult | null;
+  /** The scale-out round: worker drain by number of worker processes (one entry per Redis topology). Absent in results older than issue #11. */
+  scaleOut?: ScaleOutResult[];
   crash: CrashRoundResult[];
   /**
    * The queue lane with its worker kept idle (queue paused) during the load, every repetition and

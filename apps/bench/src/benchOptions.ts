@@ -56,6 +56,9 @@ export interface BenchOptions {
   capacitySettings: CapacitySettings;
   /** The update-mostly mix: resources re-PUT per k, the k values, and the statistics quiet window (ms). */
   updateMix: boolean;
+  /** The scale-out round (issue #11): the worker drain with 1 … `scaleOutWorkers` worker processes. */
+  scaleOut: boolean;
+  scaleOutWorkers: number;
   updateMixResources: number;
   updateMixChangedLeaves: number[];
   updateMixStatsQuietMs: number;
@@ -85,6 +88,7 @@ Measures Tasklane's lanes side by side and writes bench/results/<timestamp>.{jso
   --no-latest             do not update <out>/latest.md
   --no-crash | --no-probe | --no-limits   skip the crash rounds, the cheap-GET probe, the machine limits
   --no-capacity | --no-update-mix         skip the sustained-capacity steps, the update-mostly mix
+  --no-scale-out          skip the scale-out round (worker drain with 1 … --scale-out-workers, default 3, worker processes)
   --scale                 measure only how cost grows (not in the default run): CPU per KB for bodies of
                           1 KiB … 1 MiB, and PUT p99 + worker runs/s on the empty database vs after loading
                           --scale-resources (default 200000) resources and --scale-records (default 10000000)
@@ -129,6 +133,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         limits: { type: 'boolean', default: true },
         capacity: { type: 'boolean', default: true },
         'update-mix': { type: 'boolean', default: true },
+        'scale-out': { type: 'boolean', default: true },
+        'scale-out-workers': { type: 'string' },
         scale: { type: 'boolean', default: false },
         'scale-resources': { type: 'string' },
         'scale-records': { type: 'string' },
@@ -189,6 +195,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       ? { startRate: 20, factor: 2, maxSteps: 2, downSteps: 1, refine: 0, stepSec: 1, connections: 32, drainTimeoutMs: 30_000 }
       : { startRate: 50, factor: 1.5, maxSteps: 10, downSteps: 3, refine: 2, stepSec: 8, connections: 64, drainTimeoutMs: 120_000 },
     updateMix: v['update-mix'],
+    scaleOut: v['scale-out'],
+    scaleOutWorkers: Math.trunc(positive('--scale-out-workers', v['scale-out-workers'] ?? (smoke ? '2' : '3'))),
     updateMixResources: smoke ? 20 : 200,
     updateMixChangedLeaves: smoke ? [1] : [1, 2],
     // Over PostgreSQL's 10 s idle statistics interval in a full run, so every backend's counts are in.
@@ -200,7 +208,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     drainTimeoutMs: smoke ? 30_000 : 120_000,
   };
   // `--scale` is a mode of its own: the scale rounds and nothing else.
-  return options.scale ? { ...options, reps: 0, warmupSec: 0, crash: false, probe: false, limits: false, capacity: false, updateMix: false, profile: false } : options;
+  return options.scale ? { ...options, reps: 0, warmupSec: 0, crash: false, probe: false, limits: false, capacity: false, updateMix: false, scaleOut: false, profile: false } : options;
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {

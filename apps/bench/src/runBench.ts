@@ -33,6 +33,8 @@ import type { ProfileResult } from './rounds/profileRound.ts';
 import { runProfiles } from './rounds/profileRound.ts';
 import type { LaneRoundResult } from './rounds/laneRound.ts';
 import { runLaneRound } from './rounds/laneRound.ts';
+import type { ScaleOutResult } from './rounds/scaleOutRound.ts';
+import { runScaleOut } from './rounds/scaleOutRound.ts';
 import type { ScaleResult } from './rounds/scaleRound.ts';
 import { runScale } from './rounds/scaleRound.ts';
 import type { UpdateMixResult } from './rounds/updateMixRound.ts';
@@ -107,6 +109,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   const updateMixes: UpdateMixResult[] = [];
   const capacities: CapacityResult[] = [];
   let scale: ScaleResult | null = null;
+  const scaleOuts: ScaleOutResult[] = [];
   // `--url` runs must not collide with earlier ones in a database the bench does not own.
   const tag = options.url ? `${Date.now().toString(36)}-` : '';
   try {
@@ -171,6 +174,10 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
         drains.push(drain);
         log(`rep ${rep}: worker drained ${drain.runs} runs at ${drain.runsPerSecond?.toFixed(0)} runs/s`);
       }
+    }
+
+    if (options.scaleOut && stack.managed && options.lanes.includes('queue')) {
+      scaleOuts.push(await runScaleOut(ctx, { count: options.directRuns, maxWorkers: options.scaleOutWorkers, seed: options.seed, redis: 'single node' }));
     }
 
     if (options.updateMix && options.lanes.includes('queue')) {
@@ -303,6 +310,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     updateMix: updateMixes,
     capacity: capacities,
     scale,
+    scaleOut: scaleOuts,
     crash: crashes,
     queueWorkerPaused: summarizeLanes(pausedRounds, upsertPerSecond, statementPerSecond).map((paused) => {
       const none = lanes.find((l) => l.lane === 'none' && l.connections === paused.connections);

@@ -86,10 +86,11 @@ describe('checkTargets', () => {
   it('judges only the scale targets in a --scale run: flat cost per KB, a loaded database within 1.3× of an empty one', () => {
     const scale: ScaleResult = {
       cpuPerKb: [
-        { bytes: 1024, requests: 100, apiCpuMsPerKb: 0.3, workerCpuMsPerKb: 0.2 },
-        { bytes: 1024 * 1024, requests: 16, apiCpuMsPerKb: 0.1, workerCpuMsPerKb: 0.15 },
+        { bytes: 1024, requests: 100, apiCpuMsPerKb: 0.3, workerCpuMsPerKb: 0.2, apiMarginalCpuMsPerKb: 0.05, workerMarginalCpuMsPerKb: 0.1 },
+        { bytes: 1024 * 1024, requests: 16, apiCpuMsPerKb: 0.1, workerCpuMsPerKb: 0.15, apiMarginalCpuMsPerKb: 0.06, workerMarginalCpuMsPerKb: 0.2 },
       ],
       idleCpuMsPerSecond: { api: 5, worker: 3 },
+      fixedCpuMsPerRequest: { api: 0.25, worker: 0.1 },
       empty: { putP99Ms: 10, putPerSecond: 500, workerRunsPerSecond: 400 },
       loaded: { putP99Ms: 12, putPerSecond: 480, workerRunsPerSecond: 200 },
       load: { resources: 200_000, records: 10_000_000, seconds: 60 },

@@ -1,5 +1,6 @@
 import type { BenchResult, LaneLevelSummary } from '../BenchResult.ts';
 import type { Spread } from '../measure/spread.ts';
+import type { ScaleOutResult } from '../rounds/scaleOutRound.ts';
 import { spreadOf } from '../measure/spread.ts';
 import type { Chart } from './renderCharts.ts';
 import { fmt } from './summarize.ts';
@@ -100,6 +101,8 @@ export function writeReport(result: BenchResult, charts: readonly Chart[], chart
       '',
     );
   }
+
+  if (result.scaleOut?.length) out.push(...scaleOutSection(result.scaleOut, result.machine.cores));
 
   if (result.updateMix?.length) {
     out.push('## Update-mostly mix: rows and WAL per run', '');
@@ -207,16 +210,49 @@ function laneRow(l: LaneLevelSummary): string {
   ].join(' | ').trim();
 }
 
+/** The scale-out round: runs/s by number of worker processes, efficiency against linear, and where it flattens. */
+function scaleOutSection(results: readonly ScaleOutResult[], cores: number): string[] {
+  const out = [
+    '## Scale-out: worker processes draining one queue (issue #11)',
+    '',
+    `The worker drain (a backlog of webhook-payload runs enqueued with the queue paused, then resumed) with 1, 2, … worker processes, each a replica of the deployed worker (WORKER_CONCURRENCY each), all on this machine's ${cores} cores together with PostgreSQL and Redis. Efficiency is runs/s ÷ (workers × the one-worker rate): 1 is linear. Machine busy is the share of all cores' time spent busy (/proc/stat) during the drain.`,
+    '',
+    '| Redis | workers | runs/s | efficiency vs linear | worker CPU ms / run (all workers) | machine busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const result of results) {
+    for (const step of result.steps) {
+      out.push(`| ${result.redis} | ${step.workers} | ${fmt(step.drain.runsPerSecond)} | ${fmt(step.efficiency)} | ${fmt(step.drain.workerCpuMsPerRun)} | ${step.machineBusyShare === null ? '—' : `${Math.round(step.machineBusyShare * 100)} %`} |`);
+    }
+  }
+  const flat = results.flatMap((r) => r.steps.filter((step) => step.workers > 1 && step.efficiency !== null && step.efficiency < 0.8).map((step) => ({ redis: r.redis, step })))[0];
+  out.push(
+    '',
+    flat
+      ? `Where it flattens: from ${flat.step.workers} workers (${flat.redis}), efficiency ${fmt(flat.step.efficiency)} with the machine ${flat.step.machineBusyShare === null ? 'at an unknown load' : `${Math.round(flat.step.machineBusyShare * 100)} % busy`}. On ${cores} cores the workers, PostgreSQL (which does most of each run's work: the claim, the record upserts, the commit) and Redis share the same cores, so once the machine is busy another worker only splits the same CPU; on separate hosts each worker brings its own cores and the limit moves to PostgreSQL.`
+      : 'No step fell below 0.8 of linear in this run.',
+    '',
+  );
+  return out;
+}
+
 /** The `--scale` run: CPU per KB by body size, and the empty vs the loaded database. */
 function scaleSection(result: BenchResult): string[] {
   const scale = result.scale!;
-  const out = ['## How cost grows (--scale)', '', '| body size | PUTs | API CPU ms / KiB | worker CPU ms / KiB |', '| ---: | ---: | ---: | ---: |'];
-  for (const p of scale.cpuPerKb) out.push(`| ${fmt(p.bytes / 1024)} KiB | ${p.requests} | ${fmt(p.apiCpuMsPerKb)} | ${fmt(p.workerCpuMsPerKb)} |`);
+  const out = [
+    '## How cost grows (--scale)',
+    '',
+    '| body size | PUTs | API CPU ms / KiB | … beyond the fixed cost | worker CPU ms / KiB | … beyond the fixed cost |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const p of scale.cpuPerKb) {
+    out.push(`| ${fmt(p.bytes / 1024)} KiB | ${p.requests} | ${fmt(p.apiCpuMsPerKb)} | ${fmt(p.apiMarginalCpuMsPerKb)} | ${fmt(p.workerCpuMsPerKb)} | ${fmt(p.workerMarginalCpuMsPerKb)} |`);
+  }
   out.push(
     '',
-    `Bodies built from the webhook corpus (merged payloads up to 10,000 leaves, then long text leaves), PUT in the queue lane 4 at a time; CPU of each process (pidusage) from the first PUT until the last run finished, less its CPU at rest over the same time (API ${fmt(scale.idleCpuMsPerSecond?.api)}, worker ${fmt(scale.idleCpuMsPerSecond?.worker)} ms per second: heartbeats, relay polls), per KiB of body.`,
+    `Bodies built from the webhook corpus (merged payloads up to 10,000 leaves, then long text leaves), PUT in the queue lane 4 at a time; CPU of each process (pidusage) from the first PUT until the last run finished, less its CPU at rest over the same time (API ${fmt(scale.idleCpuMsPerSecond?.api)}, worker ${fmt(scale.idleCpuMsPerSecond?.worker)} ms per second: heartbeats, relay polls; the lower of a reading before and after the series, both after a warm-up on every size), per KiB of body. The fixed cost of a request is that of a minimal PUT (\`{"a":1}\` as \`info\`, 1,000 of them): API ${fmt(scale.fixedCpuMsPerRequest?.api)} ms per PUT, worker ${fmt(scale.fixedCpuMsPerRequest?.worker)} ms per run; "beyond the fixed cost" takes it out once per request, leaving what the bytes cost.`,
     '',
-    `Loading ${scale.load.resources.toLocaleString('en-US')} resources (one succeeded run and one context version each) and ${scale.load.records.toLocaleString('en-US')} context records took **${fmt(scale.load.seconds)} s** (INSERT … SELECT FROM generate_series, synchronous_commit off, foreign-key triggers off for that session, then ANALYZE).`,
+    `Loading ${scale.load.resources.toLocaleString('en-US')} resources (one succeeded run and one context version each) and ${scale.load.records.toLocaleString('en-US')} context records took **${fmt(scale.load.seconds)} s** (INSERT … SELECT FROM generate_series, synchronous_commit off, foreign-key triggers off for that session, then ANALYZE); before each of the two measurements the database was vacuumed and checkpointed, as one in service is between bursts.`,
     '',
     '| database | PUT p99 ms (lane none) | PUT req/s | worker drain runs/s |',
     '| --- | ---: | ---: | ---: |',

@@ -17,6 +17,10 @@ export interface CpuPerKbPoint {
   apiCpuMsPerKb: number | null;
   /** Worker CPU ms per KiB of body (claim, transform, commit). */
   workerCpuMsPerKb: number | null;
+  /** API CPU ms per KiB less the fixed cost of a minimal PUT (`ScaleResult.fixedCpuMsPerRequest`) for each request: what the body's bytes cost. */
+  apiMarginalCpuMsPerKb: number | null;
+  /** Worker CPU ms per KiB less the fixed cost of a minimal run for each run. */
+  workerMarginalCpuMsPerKb: number | null;
 }
 
 /** How long loading the big data set took. */
@@ -40,6 +44,8 @@ export interface ScaleResult {
   cpuPerKb: CpuPerKbPoint[];
   /** CPU each process spends at rest (heartbeats, relay polls), in CPU ms per wall second, subtracted from the CPU-per-KB windows. */
   idleCpuMsPerSecond: { api: number | null; worker: number | null };
+  /** CPU of one PUT (API) and one run (worker) whose `info` is `{"a":1}`, ms: the fixed cost per request, whatever the body. */
+  fixedCpuMsPerRequest: { api: number | null; worker: number | null };
   empty: ScaleFigures;
   loaded: ScaleFigures;
   load: ScaleLoad;
@@ -60,27 +66,63 @@ export async function runScale(
   options: { payloads: readonly WebhookPayload[]; resources: number; records: number; bytesPerSize: number; minRequestsPerSize: number; connections: number; durationSec: number; runs: number; seed: number; bodyLimitBytes: number },
 ): Promise<ScaleResult> {
   const cpuPerKb: CpuPerKbPoint[] = [];
-  const idle = await measureIdleCpu(ctx, 3000);
+  // A process just started spends CPU compiling and filling caches: warm both up on every size first,
+  // so neither the idle rate nor the first size pays for it.
+  await warmUp(ctx, options.payloads, SCALE_BODY_SIZES.map((b) => Math.min(b, options.bodyLimitBytes - 1024)));
+  const idleBefore = await measureIdleCpu(ctx, 3000);
+  const fixedBodies = Array.from({ length: 1000 }, () => '{"name":"fixed","info":{"a":1}}');
+  const fixedUsage = await measureBodies(ctx, fixedBodies, 'scale-fixed-');
   // The largest size is the body limit itself (less 1 KiB for the request's own JSON around `info`).
   const sizes = [...new Set(SCALE_BODY_SIZES.map((b) => Math.min(b, options.bodyLimitBytes - 1024)))];
+  const usages: (BodiesUsage & { bytes: number; kib: number })[] = [];
   for (const bytes of sizes) {
     const count = Math.min(2000, Math.max(options.minRequestsPerSize, Math.ceil(options.bytesPerSize / bytes)));
-    const point = await measureCpuPerKb(ctx, { payloads: options.payloads, bytes, count, idPrefix: `scale-kb${bytes}-`, idle });
+    const built = buildSizedBodies(options.payloads, { bytes, maxLeaves: 10_000, count, name: 'scale' });
+    usages.push({ ...(await measureBodies(ctx, built.bodies, `scale-kb${bytes}-`)), bytes, kib: built.bytes.reduce((a, b) => a + b, 0) / 1024 });
+  }
+  // Idle is measured before and after the series; the lower of the two is the process at rest (the
+  // higher one may still hold a relay pass or a retention sweep).
+  const idleAfter = await measureIdleCpu(ctx, 3000);
+  const idle = { api: minOf(idleBefore.api, idleAfter.api), worker: minOf(idleBefore.worker, idleAfter.worker) };
+  const busyMs = (cpuSeconds: number | undefined, idleMsPerSecond: number | null, wallSeconds: number) =>
+    cpuSeconds === undefined ? null : Math.max(0, cpuSeconds * 1000 - (idleMsPerSecond ?? 0) * wallSeconds);
+  const perRequest = (ms: number | null) => (ms === null ? null : ms / fixedUsage.requests);
+  const fixed = {
+    api: perRequest(busyMs(fixedUsage.api, idle.api, fixedUsage.wallSeconds)),
+    worker: perRequest(busyMs(fixedUsage.worker, idle.worker, fixedUsage.wallSeconds)),
+  };
+  ctx.log(`scale: minimal PUT ({"a":1}): API ${fixed.api?.toFixed(3)} ms, worker ${fixed.worker?.toFixed(3)} ms per request`);
+  for (const u of usages) {
+    const api = busyMs(u.api, idle.api, u.wallSeconds);
+    const worker = busyMs(u.worker, idle.worker, u.wallSeconds);
+    const marginal = (ms: number | null, fixedMs: number | null) => (ms === null || fixedMs === null ? null : Math.max(0, ms - fixedMs * u.requests) / u.kib);
+    const point: CpuPerKbPoint = {
+      bytes: u.bytes,
+      requests: u.requests,
+      apiCpuMsPerKb: api === null ? null : api / u.kib,
+      workerCpuMsPerKb: worker === null ? null : worker / u.kib,
+      apiMarginalCpuMsPerKb: marginal(api, fixed.api),
+      workerMarginalCpuMsPerKb: marginal(worker, fixed.worker),
+    };
     cpuPerKb.push(point);
-    ctx.log(`scale: ${bytes} B bodies × ${count}: API ${point.apiCpuMsPerKb?.toFixed(3)} ms/KiB, worker ${point.workerCpuMsPerKb?.toFixed(3)} ms/KiB`);
+    ctx.log(`scale: ${u.bytes} B bodies × ${u.requests}: API ${point.apiCpuMsPerKb?.toFixed(3)} ms/KiB (${point.apiMarginalCpuMsPerKb?.toFixed(3)} beyond the fixed cost), worker ${point.workerCpuMsPerKb?.toFixed(3)} ms/KiB (${point.workerMarginalCpuMsPerKb?.toFixed(3)})`);
   }
   const figures = async (tag: string): Promise<ScaleFigures> => {
     const round = await runLaneRound(ctx, { lane: 'none', connections: options.connections, rep: 0, seed: options.seed, durationSec: options.durationSec, idPrefix: `scale-${tag}-none-`, drainTimeoutMs: 120_000 });
     const drain = await runWorkerDrain(ctx, { rep: tag === 'empty' ? 901 : 902, count: options.runs, seed: options.seed, timeoutMs: 300_000 });
     return { putP99Ms: round.http.latencyMs.p99, putPerSecond: round.http.throughput, workerRunsPerSecond: drain.runsPerSecond };
   };
+  await settleDatabase(ctx.stack.databaseUrl);
   const empty = await figures('empty');
   ctx.log(`scale: empty database: PUT p99 ${empty.putP99Ms} ms, worker ${empty.workerRunsPerSecond?.toFixed(0)} runs/s; loading ${options.resources} resources and ${options.records} context records`);
   const load = await loadScaleData(ctx.stack.databaseUrl, { resources: options.resources, records: options.records });
-  ctx.log(`scale: loaded in ${load.seconds.toFixed(1)} s`);
+  ctx.log(`scale: loaded in ${load.seconds.toFixed(1)} s; vacuuming and checkpointing`);
+  // A database in service has vacuumed and checkpointed its rows long ago; measuring right after a
+  // bulk load measures the autovacuum and checkpoint the load set off, not the size.
+  await settleDatabase(ctx.stack.databaseUrl);
   const loaded = await figures('loaded');
   ctx.log(`scale: loaded database: PUT p99 ${loaded.putP99Ms} ms, worker ${loaded.workerRunsPerSecond?.toFixed(0)} runs/s`);
-  return { cpuPerKb, idleCpuMsPerSecond: idle, empty, loaded, load };
+  return { cpuPerKb, idleCpuMsPerSecond: idle, fixedCpuMsPerRequest: fixed, empty, loaded, load };
 }
 
 /** CPU ms per wall second each process spends with no load, over `ms`. */
@@ -92,35 +134,56 @@ async function measureIdleCpu(ctx: BenchContext, ms: number): Promise<ScaleResul
   return { api: rate(usage.processes.api?.cpuSeconds), worker: rate(usage.processes.worker?.cpuSeconds) };
 }
 
-/**
- * PUTs `count` corpus bodies of `bytes` each in the queue lane, 4 at a time, and divides each
- * process's CPU from the first PUT until the last run finished — less what it would have spent at
- * rest over that window (`idle`) — by the KiB PUT.
- */
-async function measureCpuPerKb(
-  ctx: BenchContext,
-  options: { payloads: readonly WebhookPayload[]; bytes: number; count: number; idPrefix: string; idle: ScaleResult['idleCpuMsPerSecond'] },
-): Promise<CpuPerKbPoint> {
-  const { bodies, bytes } = buildSizedBodies(options.payloads, { bytes: options.bytes, maxLeaves: 10_000, count: options.count, name: 'scale' });
-  const kib = bytes.reduce((a, b) => a + b, 0) / 1024;
-  const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
+const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+
+/** A few PUTs of every size, not measured, so JIT compilation and first-use allocations happen before the idle and CPU windows. */
+async function warmUp(ctx: BenchContext, payloads: readonly WebhookPayload[], sizes: readonly number[]): Promise<void> {
+  for (const bytes of new Set(sizes)) {
+    const count = Math.max(4, Math.min(200, Math.ceil((4 * 1024 * 1024) / bytes)));
+    const { bodies } = buildSizedBodies(payloads, { bytes, maxLeaves: 10_000, count, name: 'warm' });
+    await putBodies(ctx, bodies, `scale-warm${bytes}-`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+}
+
+/** PUTs `bodies` in the queue lane, 4 at a time, as `<idPrefix><i>`, and waits until their runs finished. */
+async function putBodies(ctx: BenchContext, bodies: readonly string[], idPrefix: string): Promise<void> {
   await runPool(bodies.map((body, i) => ({ body, i })), 4, async ({ body, i }) => {
-    const url = `${ctx.stack.apiUrl}/resources/${options.idPrefix}${i}?lane=queue`;
+    const url = `${ctx.stack.apiUrl}/resources/${idPrefix}${i}?lane=queue`;
     // A keep-alive socket the server closed as it was reused fails before the request reached it: send once more.
     const response = await fetch(url, { method: 'PUT', headers: ctx.headers, body }).catch(() => fetch(url, { method: 'PUT', headers: ctx.headers, body }));
     await response.arrayBuffer();
-    if (!response.ok) throw new Error(`scale: PUT of a ${options.bytes} B body answered ${response.status}`);
+    if (!response.ok) throw new Error(`scale: PUT of a ${body.length} B body answered ${response.status}`);
   });
-  await waitForRoundRuns(ctx.pool, options.idPrefix, { timeoutMs: 300_000, pollMs: 100 });
+  await waitForRoundRuns(ctx.pool, idPrefix, { timeoutMs: 300_000, pollMs: 100 });
+}
+
+/** CPU seconds of each process over one batch of PUTs, from the first PUT until the last run finished. */
+interface BodiesUsage {
+  requests: number;
+  api: number | undefined;
+  worker: number | undefined;
+  wallSeconds: number;
+}
+
+/** PUTs `bodies` (queue lane, see putBodies) under the process sampler. */
+async function measureBodies(ctx: BenchContext, bodies: readonly string[], idPrefix: string): Promise<BodiesUsage> {
+  const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
+  await putBodies(ctx, bodies, idPrefix);
   const usage = await sampler.stop();
-  const per = (cpu: number | undefined, idleMsPerSecond: number | null) =>
-    cpu === undefined ? null : Math.max(0, cpu * 1000 - (idleMsPerSecond ?? 0) * usage.wallSeconds) / kib;
-  return {
-    bytes: options.bytes,
-    requests: bodies.length,
-    apiCpuMsPerKb: per(usage.processes.api?.cpuSeconds, options.idle.api),
-    workerCpuMsPerKb: per(usage.processes.worker?.cpuSeconds, options.idle.worker),
-  };
+  return { requests: bodies.length, api: usage.processes.api?.cpuSeconds, worker: usage.processes.worker?.cpuSeconds, wallSeconds: usage.wallSeconds };
+}
+
+/** VACUUM (ANALYZE) every table, then CHECKPOINT: the database at rest, as one in service is between bursts. Needs a superuser for CHECKPOINT. */
+async function settleDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'tasklane-bench-scale' });
+  await client.connect();
+  try {
+    await client.query('VACUUM (ANALYZE)');
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /**

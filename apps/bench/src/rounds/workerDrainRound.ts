@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
 import { runPool } from '../limits/pgLoop.ts';
 import { prepareRuns } from '../limits/prepareRuns.ts';
@@ -14,8 +15,13 @@ export interface WorkerDrainResult {
   /** Runs finished per second, first start to last finish (PostgreSQL timestamps). */
   runsPerSecond: number | null;
   timings: RunTimings;
+  /** The stack's worker process, or with extra workers all of them together. */
   worker: ProcessUsage | null;
-  /** Worker CPU milliseconds per run. */
+  /** Share of the machine's CPU time (all cores) busy during the drain, 0…1. */
+  machineBusyShare: number | null;
+  /** Worker processes that drained (the stack's own plus `extraWorkers`). */
+  workers: number;
+  /** Worker CPU milliseconds per run, all worker processes together. */
   workerCpuMsPerRun: number | null;
   finished: boolean;
 }
@@ -25,7 +31,11 @@ export interface WorkerDrainResult {
  * id mix and corpus), adds their jobs while the queue is paused, then resumes it and times the
  * worker until every run has finished. The API takes no part, so the worker has the machine.
  */
-export async function runWorkerDrain(ctx: BenchContext, options: { rep: number; count: number; seed: number; timeoutMs: number }): Promise<WorkerDrainResult> {
+export async function runWorkerDrain(
+  ctx: BenchContext,
+  options: { rep: number; count: number; seed: number; timeoutMs: number; extraWorkers?: readonly { pid: number | undefined }[] },
+): Promise<WorkerDrainResult> {
+  const extra = options.extraWorkers ?? [];
   const idPrefix = `drain-r${options.rep}-`;
   const runs = await prepareRuns(ctx.db, { idPrefix, count: options.count, mix: ctx.mix, seed: options.seed, infos: ctx.infos, lane: 'queue' });
   const connection = createRedisConnection(ctx.stack.redisUrl, 'producer');
@@ -34,18 +44,20 @@ export async function runWorkerDrain(ctx: BenchContext, options: { rep: number; 
     await queues.etlRun.waitUntilReady();
     await queues.etlRun.pause();
     await runPool(runs, 16, (run) => enqueueEtlRun(queues, { runId: run.id }, { timeoutMs: 5000 }));
-    const sampler = startProcessSampler({ worker: ctx.stack.worker()?.pid });
+    const sampler = startProcessSampler({ worker: ctx.stack.worker()?.pid, ...Object.fromEntries(extra.map((w, i) => [`worker${i + 2}`, w.pid])) });
     await queues.etlRun.resume();
     const wait = await waitForRoundRuns(ctx.pool, idPrefix, { timeoutMs: options.timeoutMs, pollMs: 100 });
     const usage = await sampler.stop();
     const timings = await readRunTimings(ctx.pool, idPrefix);
-    const worker = usage.processes.worker ?? null;
+    const worker = sumUsage(Object.entries(usage.processes).flatMap(([name, u]) => (name.startsWith('worker') && u ? [u] : [])));
     return {
       rep: options.rep,
       runs: runs.length,
       runsPerSecond: timings.etlRunsPerSecond,
       timings,
       worker,
+      workers: 1 + extra.length,
+      machineBusyShare: usage.machineBusySeconds === null ? null : usage.machineBusySeconds / (usage.wallSeconds * availableParallelism()),
       workerCpuMsPerRun: worker ? (worker.cpuSeconds * 1000) / runs.length : null,
       finished: wait.finished,
     };
@@ -54,4 +66,10 @@ export async function runWorkerDrain(ctx: BenchContext, options: { rep: number; 
     await queues.close();
     connection.disconnect();
   }
+}
+
+/** Several processes' usage as one: CPU summed, peak RSS the largest. */
+function sumUsage(usages: readonly ProcessUsage[]): ProcessUsage | null {
+  if (usages.length === 0) return null;
+  return { cpuSeconds: usages.reduce((sum, u) => sum + u.cpuSeconds, 0), peakRssMiB: Math.max(...usages.map((u) => u.peakRssMiB)) };
 }

@@ -38,6 +38,11 @@ export interface BenchStack {
    * with it) so the crash round's dead owners are noticed in seconds.
    */
   prepareForCrashes(): Promise<void>;
+  /**
+   * Starts `count` more worker processes with the stack's settings (the scale-out round); the caller
+   * stops them. Each is a replica as `docker compose up --scale worker=N` makes one.
+   */
+  startExtraWorkers(count: number): Promise<BenchService[]>;
   /** Stops the processes, deletes the Redis keys of the prefix, drops the scratch database. */
   close(): Promise<void>;
 }
@@ -148,6 +153,16 @@ export async function startBenchStack(options: {
       [api, worker] = await Promise.all([spawnApi({ env: { ...CRASH_RECOVERY_ENV } }), spawnWorker({ env: { ...CRASH_RECOVERY_ENV } })]);
       crashReady = true;
     },
+    async startExtraWorkers(count) {
+      const started = await Promise.allSettled(Array.from({ length: count }, () => spawnWorker({ env: crashReady ? { ...CRASH_RECOVERY_ENV } : {} })));
+      const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) {
+        await Promise.all(workers.map((w) => w.stop(10_000)));
+        throw failed.reason;
+      }
+      return workers;
+    },
     close,
   };
 }
@@ -165,6 +180,7 @@ export function targetStack(options: { apiUrl: string; databaseUrl: string; redi
     restartApi: () => Promise.reject(new Error('the bench does not manage this stack')),
     restartWorker: () => Promise.reject(new Error('the bench does not manage this stack')),
     prepareForCrashes: () => Promise.reject(new Error('the bench does not manage this stack')),
+    startExtraWorkers: () => Promise.reject(new Error('the bench does not manage this stack')),
     close: async () => undefined,
   };
 }
