@@ -80,7 +80,7 @@ describe('createTasklaneClient', () => {
     });
     expect(data).toBeUndefined();
     expect(error).toEqual({ error: { code: 'validation_failed', message: 'info is nested 40 levels deep' } });
-    expect(describeApiError(error, response)).toBe('HTTP 422 validation_failed: info is nested 40 levels deep');
+    expect(describeApiError(error, response)).toBe('validation_failed: info is nested 40 levels deep');
   });
 
   it('refuses a base URL that is not absolute http(s)', () => {
@@ -111,8 +111,8 @@ describe('preferWait', () => {
 
 describe('describeApiError', () => {
   it('uses the start of a body that is not the API’s error body, else the status text', () => {
-    expect(describeApiError('<html>Bad Gateway</html>\n', new Response(null, { status: 502 }))).toBe('HTTP 502: <html>Bad Gateway</html>');
-    expect(describeApiError(undefined, new Response(null, { status: 503, statusText: 'Service Unavailable' }))).toBe('HTTP 503: Service Unavailable');
-    expect(describeApiError({ error: 'plain' }, new Response(null, { status: 500 }))).toBe('HTTP 500: no message');
+    expect(describeApiError('<html>Bad Gateway</html>\n', new Response(null, { status: 502 }))).toBe('<html>Bad Gateway</html>');
+    expect(describeApiError(undefined, new Response(null, { status: 503, statusText: 'Service Unavailable' }))).toBe('Service Unavailable');
+    expect(describeApiError({ error: 'plain' }, new Response(null, { status: 500 }))).toBe('no message');
   });
 });

@@ -1,17 +1,16 @@
 /**
- * One line saying why a call failed, for logs and reports: the API's `error.message` (with its
- * `code`) when the body is the API's error body, else the start of the body's text (a proxy's
- * page), else the status text.
+ * One line saying why a call failed, for logs and reports (without the status, which the caller
+ * has in `response.status`): the API's `code: message` when the body is the API's error body,
+ * else the start of the body's text (a proxy's page, at most 200 characters), else the status text.
  *
- * @param error - the `error` of an openapi-fetch result (parsed JSON, or text when not JSON)
+ * @param error - the `error` of an openapi-fetch result (parsed JSON, or the text when not JSON)
  * @param response - its `response`
- * @returns e.g. `HTTP 422 validation_failed: info is nested 40 levels deep`
+ * @returns e.g. `validation_failed: info is nested 40 levels deep`
  */
 export function describeApiError(error: unknown, response: Response): string {
-  const status = `HTTP ${response.status}`;
-  if (isApiErrorBody(error)) return `${status} ${error.error.code}: ${error.error.message}`;
-  if (typeof error === 'string' && error.trim() !== '') return `${status}: ${error.trim().slice(0, 200)}`;
-  return `${status}: ${response.statusText || 'no message'}`;
+  if (isApiErrorBody(error)) return `${error.error.code}: ${error.error.message}`;
+  if (typeof error === 'string' && error.trim() !== '') return error.trim().slice(0, 200);
+  return response.statusText || 'no message';
 }
 
 /** The API's error body, `{ "error": { "code", "message", "details"? } }`. */
