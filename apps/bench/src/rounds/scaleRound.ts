@@ -1,3 +1,4 @@
+import { describeApiError, jsonBodyText } from '@tasklane/client';
 import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import pg from 'pg';
 import { runPool } from '../limits/pgLoop.ts';
@@ -105,11 +106,10 @@ async function measureCpuPerKb(
   const kib = bytes.reduce((a, b) => a + b, 0) / 1024;
   const sampler = startProcessSampler({ api: ctx.stack.api()?.pid, worker: ctx.stack.worker()?.pid });
   await runPool(bodies.map((body, i) => ({ body, i })), 4, async ({ body, i }) => {
-    const url = `${ctx.stack.apiUrl}/resources/${options.idPrefix}${i}?lane=queue`;
+    const put = () => ctx.api.PUT('/resources/{id}', { params: { path: { id: `${options.idPrefix}${i}` }, query: { lane: 'queue' } }, ...jsonBodyText(body) });
     // A keep-alive socket the server closed as it was reused fails before the request reached it: send once more.
-    const response = await fetch(url, { method: 'PUT', headers: ctx.headers, body }).catch(() => fetch(url, { method: 'PUT', headers: ctx.headers, body }));
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`scale: PUT of a ${options.bytes} B body answered ${response.status}`);
+    const { error, response } = await put().catch(put);
+    if (!response.ok) throw new Error(`scale: PUT of a ${options.bytes} B body answered ${response.status}: ${describeApiError(error, response)}`);
   });
   await waitForRoundRuns(ctx.pool, options.idPrefix, { timeoutMs: 300_000, pollMs: 100 });
   const usage = await sampler.stop();
