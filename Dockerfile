@@ -30,6 +30,7 @@ FROM base AS deps
 COPY package.json package-lock.json .npmrc prisma.config.ts ./
 COPY scripts/generatePrisma.mjs scripts/no-schema-engine.sh ./scripts/
 COPY prisma ./prisma
+COPY packages/client/package.json ./packages/client/
 COPY packages/config/package.json ./packages/config/
 COPY packages/db/package.json ./packages/db/
 COPY packages/etl/package.json ./packages/etl/

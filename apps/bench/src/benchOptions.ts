@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LANES } from '@tasklane/config';
+import { LANES, type Lane } from '@tasklane/config';
 import type { CapacitySettings } from './rounds/capacityRound.ts';
 
 /** Everything a bench run can be told. */
@@ -15,7 +15,7 @@ export interface BenchOptions {
   /** A database on the PostgreSQL server to use (the bench makes its own scratch database there unless `--url`). */
   databaseUrl: string;
   redisUrl: string;
-  lanes: string[];
+  lanes: Lane[];
   /** Concurrency levels: autocannon connections. */
   levels: number[];
   reps: number;
@@ -37,8 +37,8 @@ export interface BenchOptions {
   /** Cheap GETs per second during the probe. */
   getRate: number;
   /** Lanes of the cheap-GET probe and of the crash round (`none` has no ETL to crash). */
-  probeLanes: string[];
-  crashLanes: string[];
+  probeLanes: Lane[];
+  crashLanes: Lane[];
   /** Connections and seconds of each crash round. */
   crashConnections: number;
   crashSec: number;
@@ -52,7 +52,7 @@ export interface BenchOptions {
   limits: boolean;
   /** Sustained capacity per lane (open loop, rising steps), and its lanes and steps. */
   capacity: boolean;
-  capacityLanes: string[];
+  capacityLanes: Lane[];
   capacitySettings: CapacitySettings;
   /** The update-mostly mix: resources re-PUT per k, the k values, and the statistics quiet window (ms). */
   updateMix: boolean;
@@ -153,8 +153,11 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const v = parsed.values;
   if (v.help) return 'help';
   const smoke = v.smoke;
-  const lanes = list(v.lanes, [...LANES]);
-  for (const lane of lanes) if (!(LANES as readonly string[]).includes(lane)) throw new UsageError(`--lanes: unknown lane ${lane} (known: ${LANES.join(', ')})`);
+  const lanes = list(v.lanes, [...LANES]).map((name) => {
+    const lane = LANES.find((known) => known === name);
+    if (lane === undefined) throw new UsageError(`--lanes: unknown lane ${name} (known: ${LANES.join(', ')})`);
+    return lane;
+  });
   const levels = list(v.levels, smoke ? ['4'] : ['1', '8', '32']).map((level) => positive('--levels', level));
   if (v.scale && v.url) throw new UsageError('--scale loads millions of rows into the database: it runs only on its own stack, not with --url');
   const options: BenchOptions = {

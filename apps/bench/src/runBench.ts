@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { createTasklaneClient, describeApiError } from '@tasklane/client';
 import { loadConfig } from '@tasklane/config';
 import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
@@ -92,6 +93,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     workDir,
     bodiesFile,
     infos,
+    api: createTasklaneClient({ baseUrl: stack.apiUrl, token: stack.token }),
     headers: { 'content-type': 'application/json', ...(stack.token ? { authorization: `Bearer ${stack.token}` } : {}) },
     mix: DEFAULT_REQUEST_MIX,
     defaults,
@@ -114,14 +116,14 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   const tag = options.url ? `${Date.now().toString(36)}-` : '';
   try {
     machine.postgres = (await pool.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v.split(' on ')[0] ?? null;
-    const probePath = `/resources/${tag}probe-get`;
-    const created = await fetch(`${stack.apiUrl}${probePath}?lane=none`, { method: 'PUT', headers: ctx.headers, body: JSON.stringify({ name: 'probe', info: { kind: 'probe' } }) });
-    if (!created.ok) throw new Error(`the API refused the probe resource: ${created.status} ${await created.text()}`);
+    const probeId = `${tag}probe-get`;
+    const probePath = `/resources/${probeId}`;
+    const created = await ctx.api.PUT('/resources/{id}', { params: { path: { id: probeId }, query: { lane: 'none' } }, body: { name: 'probe', info: { kind: 'probe' } } });
+    if (!created.response.ok) throw new Error(`the API refused the probe resource: ${created.response.status} ${describeApiError(created.error, created.response)}`);
     if (options.lanes.includes('thread')) {
       // The thread pool starts its worker threads on first use (each loads tsx and the ETL: seconds):
       // one write now lets that happen while the limits are measured.
-      const first = await fetch(`${stack.apiUrl}/resources/${tag}thread-pool-start?lane=thread`, { method: 'PUT', headers: ctx.headers, body: JSON.stringify({ info: { start: true } }) });
-      await first.arrayBuffer();
+      await ctx.api.PUT('/resources/{id}', { params: { path: { id: `${tag}thread-pool-start` }, query: { lane: 'thread' } }, body: { info: { start: true } } });
     }
 
     const maxLevel = Math.max(...options.levels);

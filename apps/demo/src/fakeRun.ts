@@ -1,4 +1,4 @@
-import type { RunSnapshot } from './tasklaneClient.ts';
+import type { RunSnapshot } from './demoClient.ts';
 
 /** For tests: a finished, succeeded run as the API shows it, with the given fields overridden. */
 export function fakeRun(overrides: Partial<RunSnapshot> = {}): RunSnapshot {

@@ -9,8 +9,9 @@ import { formatSummary } from './printSummary.ts';
 import { replayPayloads } from './replayPayloads.ts';
 import type { DemoSummary } from './summarizeRuns.ts';
 import { summarizeRuns } from './summarizeRuns.ts';
-import type { TasklaneClient } from './tasklaneClient.ts';
-import { createTasklaneClient } from './tasklaneClient.ts';
+import { createTasklaneClient } from '@tasklane/client';
+import type { DemoClient, Lane } from './demoClient.ts';
+import { createDemoClient } from './demoClient.ts';
 import { waitForRuns } from './waitForRuns.ts';
 
 const EXIT_OK = 0;
@@ -35,13 +36,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 
   const payloads = await loadPayloads();
-  const client = createTasklaneClient({ baseUrl: parsed.url, token: parsed.token });
+  const client = createDemoClient({ api: createTasklaneClient({ baseUrl: parsed.url, token: parsed.token }) });
   // One tag per demo run: base-36 time plus randomness, so repeated or parallel demos never share ids.
   const runTag = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const events = new Set(payloads.map((p) => p.event)).size;
   console.error(`Tasklane demo ${runTag}: ${payloads.length} GitHub webhook payloads (${events} event types) → ${parsed.url}`);
 
-  const lanes: readonly (string | undefined)[] = parsed.lanes.length > 0 ? parsed.lanes : [undefined];
+  const lanes: readonly (Lane | undefined)[] = parsed.lanes.length > 0 ? parsed.lanes : [undefined];
   const summaries: DemoSummary[] = [];
   for (const lane of lanes) {
     // One tag per pass, so each lane writes its own resources and the rows compare like with like.
@@ -58,11 +59,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
  * own resources) and prints the summaries side by side.
  */
 async function runPass(options: {
-  client: TasklaneClient;
+  client: DemoClient;
   payloads: readonly WebhookPayload[];
   runTag: string;
   args: DemoArgs;
-  lane: string | undefined;
+  lane: Lane | undefined;
 }): Promise<DemoSummary> {
   const { client, payloads, runTag, args, lane } = options;
   const label = lane ?? 'default lane';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Lane } from './demoClient.ts';
 
 /** Settings of one demo run. */
 export interface DemoArgs {
@@ -12,14 +13,14 @@ export interface DemoArgs {
    * Lanes to replay on, one pass each, printed side by side (`--lane <name>` or `--lane all`).
    * Empty: one pass on the server's default lane (`ETL_LANE`).
    */
-  lanes: readonly string[];
+  lanes: readonly Lane[];
   /** Bearer token for an API with `API_TOKENS` set. @defaultValue `$TASKLANE_TOKEN`, else none */
   token: string | undefined;
 }
 
 /** The lanes `--lane all` replays on, in the order the table prints them. */
-export const ALL_LANES = ['inline', 'await', 'thread', 'queue'] as const;
-const KNOWN_LANES: readonly string[] = [...ALL_LANES, 'none'];
+export const ALL_LANES: readonly Lane[] = ['inline', 'await', 'thread', 'queue'];
+const KNOWN_LANES: readonly Lane[] = [...ALL_LANES, 'none'];
 
 /** What the command line asked for: a demo run, or the usage text. */
 export type ParsedArgs = { help: true } | ({ help: false } & DemoArgs);
@@ -85,11 +86,12 @@ export function parseDemoArgs(argv: readonly string[], env: Record<string, strin
   };
 }
 
-function parseLanes(raw: string | undefined): readonly string[] {
+function parseLanes(raw: string | undefined): readonly Lane[] {
   if (raw === undefined) return [];
   if (raw === 'all') return ALL_LANES;
-  if (!KNOWN_LANES.includes(raw)) throw new UsageError(`--lane: expected all or one of ${KNOWN_LANES.join(', ')}, got ${JSON.stringify(raw)}`);
-  return [raw];
+  const lane = KNOWN_LANES.find((known) => known === raw);
+  if (lane === undefined) throw new UsageError(`--lane: expected all or one of ${KNOWN_LANES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return [lane];
 }
 
 function parseUrl(raw: string): string {

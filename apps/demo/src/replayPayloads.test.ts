@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import { loadPayloads } from '@tasklane/webhook-corpus';
 import { demoResourceId, replayPayloads } from './replayPayloads.ts';
-import type { PutResourceReply, TasklaneClient } from './tasklaneClient.ts';
+import type { PutResourceReply, DemoClient } from './demoClient.ts';
 import { fakeRun } from './fakeRun.ts';
 
 const payloads: WebhookPayload[] = [
@@ -14,7 +14,7 @@ const payloads: WebhookPayload[] = [
 /** A client whose PUT answers come from `answer`; records every call. */
 function fakeClient(answer: (id: string) => PutResourceReply | Error) {
   const calls: { id: string; body: unknown; options: { lane?: string } | undefined }[] = [];
-  const client: TasklaneClient = {
+  const client: DemoClient = {
     async putResource(id, body, options) {
       calls.push({ id, body, options });
       const result = answer(id);

@@ -1,7 +1,7 @@
 import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import { mapWithConcurrency } from './mapWithConcurrency.ts';
-import type { RunSnapshot, TasklaneClient } from './tasklaneClient.ts';
-import { describeError } from './tasklaneClient.ts';
+import type { DemoClient, Lane, RunSnapshot } from './demoClient.ts';
+import { describeError } from './demoClient.ts';
 
 /** The API's resource id rule (apps/api/src/resources/putResourceBody.ts). */
 const RESOURCE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -35,14 +35,14 @@ export interface Reply {
 
 /** Options of {@link replayPayloads}. */
 export interface ReplayOptions {
-  client: TasklaneClient;
+  client: DemoClient;
   payloads: readonly WebhookPayload[];
   /** Unique per demo run, so repeated demos write new resources. */
   runTag: string;
   /** Most requests in flight. */
   concurrency: number;
   /** Per-request lane override (`?lane=`); undefined: the server's default lane. */
-  lane?: string;
+  lane?: Lane;
   /** @defaultValue `Date.now` */
   now?: () => number;
 }

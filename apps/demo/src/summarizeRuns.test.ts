@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from './replayPayloads.ts';
 import { nearestRankPercentile, summarizeRuns } from './summarizeRuns.ts';
-import type { RunSnapshot } from './tasklaneClient.ts';
+import type { RunSnapshot } from './demoClient.ts';
 import { fakeRun } from './fakeRun.ts';
 import type { WaitForRunsResult } from './waitForRuns.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunSnapshot, TasklaneClient } from './tasklaneClient.ts';
+import type { RunSnapshot, DemoClient } from './demoClient.ts';
 import { fakeRun } from './fakeRun.ts';
 import { waitForRuns } from './waitForRuns.ts';
 
@@ -10,7 +10,7 @@ import { waitForRuns } from './waitForRuns.ts';
 function scriptedClient(script: Record<string, (string | Partial<RunSnapshot>)[]>) {
   const polls: string[] = [];
   const seen = new Map<string, number>();
-  const client: TasklaneClient = {
+  const client: DemoClient = {
     putResource: () => Promise.reject(new Error('not used')),
     async getRun(runId) {
       polls.push(runId);
@@ -33,8 +33,8 @@ function scriptedClient(script: Record<string, (string | Partial<RunSnapshot>)[]
   };
 }
 
-const queued = { status: 'queued', finishedAt: null, recordCount: null };
-const running = { status: 'running', finishedAt: null, recordCount: null };
+const queued: Partial<RunSnapshot> = { status: 'queued', finishedAt: null, recordCount: null };
+const running: Partial<RunSnapshot> = { status: 'running', finishedAt: null, recordCount: null };
 
 describe('waitForRuns', () => {
   it('polls only unfinished runs, round after round, until all are finished', async () => {

@@ -1,11 +1,11 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { mapWithConcurrency } from './mapWithConcurrency.ts';
-import type { RunSnapshot, TasklaneClient } from './tasklaneClient.ts';
-import { describeError, isFinished } from './tasklaneClient.ts';
+import type { DemoClient, RunSnapshot } from './demoClient.ts';
+import { describeError, isFinished } from './demoClient.ts';
 
 /** Options of {@link waitForRuns}. */
 export interface WaitForRunsOptions {
-  client: TasklaneClient;
+  client: DemoClient;
   /** Runs to wait for, by id (duplicates are polled once). */
   runIds: readonly string[];
   /** Most `GET /etl-runs/:id` in flight. */

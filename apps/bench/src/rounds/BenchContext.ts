@@ -1,3 +1,4 @@
+import type { TasklaneClient } from '@tasklane/client';
 import type { Config } from '@tasklane/config';
 import type { Db } from '@tasklane/db';
 import type pg from 'pg';
@@ -20,7 +21,12 @@ export interface BenchContext {
   bodiesFile: string;
   /** The corpus `info` maps as JSON text, in corpus order. */
   infos: string[];
-  /** Headers of every request (content type, bearer token). */
+  /**
+   * The typed API client (bearer token included) for the setup and verification calls: every API
+   * operation outside the measured load, which goes through autocannon and raw `node:http` instead.
+   */
+  api: TasklaneClient;
+  /** Headers of every request of the raw load generators (content type, bearer token). */
   headers: Record<string, string>;
   mix: RequestMix;
   /** Tasklane's deployed defaults (worker concurrency, job options, …), from `loadConfig({})`. */

@@ -1,3 +1,5 @@
+import { jsonBodyText } from '@tasklane/client';
+import type { Lane } from '@tasklane/config';
 import type { Percentiles } from '../measure/histogram.ts';
 import { createLatencyHistogram, percentilesOf, recordMs } from '../measure/histogram.ts';
 import type { RunTimings } from '../measure/runTimings.ts';
@@ -39,7 +41,7 @@ const INGEST_MARGIN_MS = 50;
  */
 export async function runGetProbe(
   ctx: BenchContext,
-  options: { lane: string; bodies: readonly string[]; getPath: string; getRate: number; spacingMs: number; quietMs: number; timeoutMs: number },
+  options: { lane: Lane; bodies: readonly string[]; getPath: string; getRate: number; spacingMs: number; quietMs: number; timeoutMs: number },
 ): Promise<GetProbeResult> {
   const idPrefix = `probe-${options.lane}-`;
   const probe = ctx.load.start({
@@ -61,9 +63,10 @@ export async function runGetProbe(
     options.bodies.map(async (body, i) => {
       await new Promise((resolve) => setTimeout(resolve, firstPutAt + i * options.spacingMs - Date.now()));
       sentAt[i] = Date.now();
-      const response = await fetch(`${ctx.stack.apiUrl}/resources/${idPrefix}h${i}?lane=${options.lane}`, { method: 'PUT', headers: ctx.headers, body }).catch(() => null);
-      const status = response ? String(response.status) : 'error';
-      await response?.arrayBuffer();
+      const answer = await ctx.api
+        .PUT('/resources/{id}', { params: { path: { id: `${idPrefix}h${i}` }, query: { lane: options.lane } }, ...jsonBodyText(body) })
+        .catch(() => null);
+      const status = answer ? String(answer.response.status) : 'error';
       putStatuses[status] = (putStatuses[status] ?? 0) + 1;
     }),
   );

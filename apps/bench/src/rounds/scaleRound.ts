@@ -1,3 +1,4 @@
+import { describeApiError, jsonBodyText } from '@tasklane/client';
 import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import pg from 'pg';
 import { runPool } from '../limits/pgLoop.ts';
@@ -149,11 +150,10 @@ async function warmUp(ctx: BenchContext, payloads: readonly WebhookPayload[], si
 /** PUTs `bodies` in the queue lane, 4 at a time, as `<idPrefix><i>`, and waits until their runs finished. */
 async function putBodies(ctx: BenchContext, bodies: readonly string[], idPrefix: string): Promise<void> {
   await runPool(bodies.map((body, i) => ({ body, i })), 4, async ({ body, i }) => {
-    const url = `${ctx.stack.apiUrl}/resources/${idPrefix}${i}?lane=queue`;
+    const put = () => ctx.api.PUT('/resources/{id}', { params: { path: { id: `${idPrefix}${i}` }, query: { lane: 'queue' } }, ...jsonBodyText(body) });
     // A keep-alive socket the server closed as it was reused fails before the request reached it: send once more.
-    const response = await fetch(url, { method: 'PUT', headers: ctx.headers, body }).catch(() => fetch(url, { method: 'PUT', headers: ctx.headers, body }));
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`scale: PUT of a ${body.length} B body answered ${response.status}`);
+    const { error, response } = await put().catch(put);
+    if (!response.ok) throw new Error(`scale: PUT of a ${body.length} B body answered ${response.status}: ${describeApiError(error, response)}`);
   });
   await waitForRoundRuns(ctx.pool, idPrefix, { timeoutMs: 300_000, pollMs: 100 });
 }

@@ -1,3 +1,5 @@
+import { describeApiError } from '@tasklane/client';
+import type { Lane } from '@tasklane/config';
 import { measureInfo } from '@tasklane/etl';
 import type { WebhookPayload } from '@tasklane/webhook-corpus';
 import { runPool } from '../limits/pgLoop.ts';
@@ -40,17 +42,15 @@ export interface UpdateMixResult {
  */
 export async function runUpdateMix(
   ctx: BenchContext,
-  options: { lane: string; count: number; changedLeaves: number; seed: number; payloads: readonly WebhookPayload[]; idPrefix: string; timeoutMs: number; statsQuietMs: number },
+  options: { lane: Lane; count: number; changedLeaves: number; seed: number; payloads: readonly WebhookPayload[]; idPrefix: string; timeoutMs: number; statsQuietMs: number },
 ): Promise<UpdateMixResult> {
   const bases = Array.from({ length: options.count }, (_, i) => options.payloads[(i * 7) % options.payloads.length]!);
   const put = async (i: number, info: Record<string, unknown>) => {
-    const response = await fetch(`${ctx.stack.apiUrl}/resources/${options.idPrefix}${i}?lane=${options.lane}`, {
-      method: 'PUT',
-      headers: ctx.headers,
-      body: JSON.stringify({ name: `update-mix#${i}`, info }),
+    const { error, response } = await ctx.api.PUT('/resources/{id}', {
+      params: { path: { id: `${options.idPrefix}${i}` }, query: { lane: options.lane } },
+      body: { name: `update-mix#${i}`, info },
     });
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`update mix: PUT ${options.idPrefix}${i} answered ${response.status}`);
+    if (!response.ok) throw new Error(`update mix: PUT ${options.idPrefix}${i} answered ${response.status}: ${describeApiError(error, response)}`);
   };
   const indexes = bases.map((_, i) => i);
   await runPool(indexes, 8, (i) => put(i, bases[i]!.payload));
