@@ -15,6 +15,7 @@ import { createInProcessLane } from '../../apps/api/src/lanes/createInProcessLan
 import { createNoneLane } from '../../apps/api/src/lanes/createNoneLane.ts';
 import { createQueueLane } from '../../apps/api/src/lanes/createQueueLane.ts';
 import { request, resourcePath, type ApiResponse } from '../support/apiClient.ts';
+import { underContract } from '../support/apiContract.ts';
 import { createE2eSuite, isFinished, storedRecords, waitForRun, type E2eSuite, type SpawnedApi } from '../support/e2eSuite.ts';
 import { expectedRecords } from '../support/expectedRecords.ts';
 import { heavyInfo, webhookPayload } from '../support/laneFixtures.ts';
@@ -160,6 +161,7 @@ describe('ETL lanes, with the API and the worker as separate processes', () => {
     const server: Server = createServer(app.callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    underContract(baseUrl);
     try {
       for (const lane of ['thread', 'await', 'none']) {
         const response = await put(baseUrl, `not-allowed-${lane}`, { a: 1 }, { lane });

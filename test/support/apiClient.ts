@@ -1,5 +1,7 @@
 // A small fetch-based client for the Tasklane HTTP API, shared by the in-process API tests and the
-// end-to-end tests against the API process.
+// end-to-end tests against the API process. Every response from an API `underContract` is checked
+// against the OpenAPI document (apiContract.ts): a response that breaks it throws.
+import { checkResponse, isUnderContract } from './apiContract.ts';
 
 /** A request body as sent on the wire. */
 export interface RawBody {
@@ -39,8 +41,10 @@ export async function request(
   } else if (body !== undefined) {
     headers['content-type'] = options.contentType ?? 'application/json';
   }
-  const response = await fetch(new URL(path, baseUrl), { method, headers, body, signal: options.signal });
+  const url = new URL(path, baseUrl);
+  const response = await fetch(url, { method, headers, body, signal: options.signal });
   const text = await response.text();
+  if (isUnderContract(url)) checkResponse({ method, target: url.pathname + url.search, status: response.status, headers: response.headers, body: text });
   let json: unknown;
   try {
     json = text === '' ? undefined : JSON.parse(text);

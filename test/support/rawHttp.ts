@@ -1,6 +1,7 @@
 // Raw HTTP/1.1 over a TCP socket (node:net), for requests fetch cannot send: malformed request
 // targets, oversize headers, bytes no client library would produce.
 import { connect } from 'node:net';
+import { checkResponse, isUnderContract } from './apiContract.ts';
 
 /** One response as read off the socket. */
 export interface RawResponse {
@@ -21,6 +22,9 @@ export interface RawExchange {
 }
 
 /**
+ * Every complete response from an API `underContract` is checked against the OpenAPI document
+ * (apiContract.ts) and throws when it breaks it.
+ *
  * Connects to `baseUrl`'s host and port, writes `parts[0]`, then each next part once as many
  * complete responses have arrived as parts were written (a keep-alive client's next request), and
  * reads until the server closes the connection.
@@ -49,6 +53,14 @@ export async function sendRaw(baseUrl: string, parts: string | readonly string[]
     socket.once('connect', writeNext);
   });
   const responses = parseResponses(received.toString('latin1'));
+  if (isUnderContract(baseUrl)) {
+    // The i-th complete response answers the i-th request written (HTTP/1.1 answers in order).
+    const sent = typeof parts === 'string' ? [parts] : parts;
+    responses.forEach((response, i) => {
+      const requestLine = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?\n/.exec(sent[i] ?? '');
+      checkResponse({ method: requestLine?.[1], target: requestLine?.[2], status: response.status, headers: response.headers, body: response.body });
+    });
+  }
   return { responses, first: responses[0], raw: received.toString('utf8') };
 }
 

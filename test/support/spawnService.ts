@@ -2,6 +2,7 @@
 // it is deployed: `node --import tsx <entry>`, configured only through its environment.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { underContract } from './apiContract.ts';
 
 /** The repository root: entries and tsx resolve from here. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -165,7 +166,9 @@ export async function spawnApi(env: Record<string, string>): Promise<SpawnedServ
     env: { HOST: '127.0.0.1', PORT: '0', ...env },
     isReady: (line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.startsWith('Tasklane API listening on'),
   });
-  return Object.assign(api, { url: api.readyLine.url as string });
+  const url = api.readyLine.url as string;
+  underContract(url); // every response the tests receive from it is checked against the OpenAPI document
+  return Object.assign(api, { url });
 }
 
 /** Starts the worker process; ready when it logs the queue and concurrency it consumes with. */

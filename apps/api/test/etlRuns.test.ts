@@ -7,6 +7,7 @@ import { upsertResourceWithRun } from '@tasklane/db';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, type ApiResponse } from '../../../test/support/apiClient.ts';
+import { underContract } from '../../../test/support/apiContract.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from '../../../test/support/migratedScratchDatabase.ts';
 import { uniqueResourceId } from '../../../test/support/testDb.ts';
 import { createApp } from '../src/createApp.ts';
@@ -81,6 +82,7 @@ describe('the ETL run list and stats endpoints', () => {
       server.listen(0, '127.0.0.1', resolve);
     });
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    underContract(baseUrl);
   });
 
   afterAll(async () => {
@@ -285,6 +287,7 @@ describe('the ETL run list and stats endpoints', () => {
       await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(small.address() as AddressInfo).port}`;
+        underContract(url);
         const tooLong = await request(url, 'GET', '/etl-runs/stats?windowSeconds=61');
         expect(tooLong.status).toBe(422);
         expect(tooLong.json.error.details).toEqual({ windowSeconds: 61, maxWindowSeconds: 60 });

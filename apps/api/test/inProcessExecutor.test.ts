@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, resourcePath } from '../../../test/support/apiClient.ts';
+import { underContract } from '../../../test/support/apiContract.ts';
 import { createTestDb, deleteResources, readRun, trackedIds } from '../../../test/support/testDb.ts';
 import { waitFor } from '../../../test/support/waitFor.ts';
 import { createApp } from '../src/createApp.ts';
@@ -56,6 +57,7 @@ describe('in-process executor admission', () => {
     const app = createApp({ db, logger, defaultLane: inline, http: { bodyLimitBytes: 1024 * 1024, publicUrl: undefined } });
     const server: Server = createServer(app.callback());
     const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
+    underContract(baseUrl);
     try {
       for (let i = 0; i < 3; i++) {
         const response = await request(baseUrl, 'PUT', resourcePath(`executor-down-${i}`), { body: JSON.stringify({ info: { i } }) });

@@ -10,11 +10,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A resource, its latest run and its number of context records */
+        /**
+         * A resource, its latest run and its number of context records
+         * @description Carries the resource’s `ETag` (`"<version>"`). `If-None-Match` naming it (or `*`) → 304 with no body; `If-Match` not naming it → 412. The ETag validates the stored resource (name, attributes, version): `latestRun` and `contextRecordCount` report background work and change under the same ETag — poll the run’s `href` for its status.
+         */
         get: operations["getResource"];
         /**
          * Create or replace a resource and run its ETL
-         * @description Upserts the resource and records an ETL run in one transaction, then hands the run to a lane (`?lane=`, the `Tasklane-Lane` header, or ETL_LANE). PUT replaces: omitted `name`/`attributes` are stored as null. In the `await` lane the response waits for the run (Prefer: wait=N) and is 202 when it has not finished.
+         * @description Upserts the resource and records an ETL run in one transaction, then hands the run to a lane (`?lane=`, the `Tasklane-Lane` header, or ETL_LANE). PUT replaces: omitted `name`/`attributes` are stored as null. In the `await` lane the response waits for the run (Prefer: wait=N) and is 202 when it has not finished. Conditional writes (RFC 9110 §13.1): `If-Match: "<version>"` writes only over that version (no lost update), `If-None-Match: *` only creates; when the condition does not hold the answer is 412 and nothing is written. The check is part of the write’s own SQL statement, so of concurrent writes with the same `If-Match` exactly one succeeds.
          */
         put: operations["putResource"];
         post?: never;
@@ -438,7 +441,12 @@ export interface operations {
     getResource: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A list of entity tags (weak comparison) or `*`: 304 Not Modified when the resource’s current ETag is among them. */
+                "If-None-Match"?: string;
+                /** @description A list of entity tags (strong comparison) or `*`: 412 when the resource’s current ETag is not among them. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @example printer-7 */
                 id: string;
@@ -450,16 +458,44 @@ export interface operations {
             /** @description The resource. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResourceDetail"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description Not modified: the resource is at a version `If-None-Match` named. No body. */
+            304: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `If-Match` / `If-None-Match` is malformed (not `*` or a list of entity tags), or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
@@ -470,6 +506,43 @@ export interface operations {
             /** @description No such resource, run or route. */
             404: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `If-Match` does not name the resource’s current version. */
+            412: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -479,6 +552,19 @@ export interface operations {
             /** @description The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues. */
             422: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -488,6 +574,21 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -510,6 +611,10 @@ export interface operations {
                 "Tasklane-Lane"?: "none" | "inline" | "await" | "thread" | "queue";
                 /** @description `wait=N`: in the await lane, wait up to N seconds for the run (RFC 7240). */
                 Prefer?: string;
+                /** @description Write only if the resource exists at one of these versions: `"3"`, a list `"3", "4"`, or `*` (exists at all). Compared strongly: `W/"3"` never matches. Otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+                /** @description `*`: create only — 412 and nothing written when the resource exists. A list of tags: 412 when the resource is at one of them (weak comparison). */
+                "If-None-Match"?: string;
                 /** @description Your id for this request; 1–200 of [A-Za-z0-9._:-], else a new UUID is used. */
                 "X-Request-Id"?: string;
             };
@@ -523,8 +628,12 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string | null;
-                    attributes?: Record<string, never> | null;
-                    info: Record<string, never>;
+                    attributes?: {
+                        [key: string]: unknown;
+                    } | null;
+                    info: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -532,10 +641,18 @@ export interface operations {
             /** @description Updated; a new run was recorded. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     /** @description URL of the resource or run. */
                     Location: string;
-                    /** @description The request id (the client’s, or a new UUID); grep the logs for it. */
-                    "X-Request-Id": string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
+                    /** @description Await lane, when the request sent `Prefer: wait=N`: the wait applied, `wait=<seconds>` (at most the server’s maximum; RFC 7240 §3). */
+                    "Preference-Applied"?: string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -545,10 +662,18 @@ export interface operations {
             /** @description Created; a run was recorded. */
             201: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     /** @description URL of the resource or run. */
                     Location: string;
-                    /** @description The request id (the client’s, or a new UUID); grep the logs for it. */
-                    "X-Request-Id": string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
+                    /** @description Await lane, when the request sent `Prefer: wait=N`: the wait applied, `wait=<seconds>` (at most the server’s maximum; RFC 7240 §3). */
+                    "Preference-Applied"?: string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -558,26 +683,50 @@ export interface operations {
             /** @description Await lane: stored, but the run did not finish within the wait. */
             202: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description URL of the resource or run. */
+                    Location: string;
+                    /** @description Strong entity tag of the resource: its version in quotes (`"3"`). Send it back in `If-Match` to write only if nobody wrote in between. */
+                    ETag: string;
+                    /** @description Await lane, when the request sent `Prefer: wait=N`: the wait applied, `wait=<seconds>` (at most the server’s maximum; RFC 7240 §3). */
+                    "Preference-Applied"?: string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PutResourceResponse"];
                 };
             };
-            /** @description The body cannot be read: empty, malformed JSON, a duplicated key, or not a JSON object. */
+            /** @description The body cannot be read (empty, malformed JSON, a duplicated key with different values, not a JSON object), `If-Match` / `If-None-Match` is malformed (not `*` or a list of entity tags), or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
             400: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -587,24 +736,72 @@ export interface operations {
             /** @description The token is valid but may only read. */
             403: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body exceeds BODY_LIMIT_BYTES. */
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `If-Match` / `If-None-Match` does not hold for the resource’s current version (RFC 9110 §13.1): nothing was written — no resource change, no run, no job. GET the resource for its current `ETag`. */
+            412: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds BODY_LIMIT_BYTES, or its chunk extensions are too large. */
             413: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The body is not application/json in UTF-8. */
+            /** @description The body is not application/json (or application/*+json) in UTF-8, or has a Content-Encoding. */
             415: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -614,6 +811,12 @@ export interface operations {
             /** @description The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues. */
             422: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -623,8 +826,29 @@ export interface operations {
             /** @description Too many writes from this client in the last minute (RATE_LIMIT_WRITES_PER_MINUTE). */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
                     "Retry-After": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -634,17 +858,29 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description PostgreSQL or Redis is unreachable, or (PUT) the in-process lane asked for is full (IN_PROCESS_QUEUE_LIMIT, IN_PROCESS_OVERFLOW=reject): nothing was written; retry after Retry-After seconds. */
+            /** @description PostgreSQL is unreachable, restarting or out of connections, or the in-process lane asked for is full (IN_PROCESS_QUEUE_LIMIT, IN_PROCESS_OVERFLOW=reject): nothing was written; retry after Retry-After seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
                     "Retry-After": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -672,16 +908,31 @@ export interface operations {
             /** @description One page of records. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContextRecordPage"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
@@ -692,6 +943,30 @@ export interface operations {
             /** @description No such resource, run or route. */
             404: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -701,6 +976,19 @@ export interface operations {
             /** @description The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues. */
             422: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -710,6 +998,21 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -738,17 +1041,54 @@ export interface operations {
             /** @description One page of runs. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EtlRunPage"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -758,6 +1098,19 @@ export interface operations {
             /** @description The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues. */
             422: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -767,6 +1120,21 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -796,17 +1164,54 @@ export interface operations {
             /** @description Figures for the window. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EtlRunStats"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -816,6 +1221,19 @@ export interface operations {
             /** @description The request breaks a rule: schema, id format, size limits, lane not allowed; `details` lists the issues. */
             422: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -825,6 +1243,21 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -851,16 +1284,31 @@ export interface operations {
             /** @description The run. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EtlRun"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
@@ -871,6 +1319,41 @@ export interface operations {
             /** @description No such resource, run or route. */
             404: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -880,6 +1363,21 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -906,19 +1404,46 @@ export interface operations {
             /** @description The run is queued again. */
             202: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     /** @description URL of the resource or run. */
                     Location: string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RetriedRun"];
                 };
             };
-            /** @description No bearer token, or one that is not valid (when access control is on). */
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is not valid (when access control is on; reads need one only with READS_REQUIRE_AUTH, but a token that is sent must be valid). */
             401: {
                 headers: {
-                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
                     "WWW-Authenticate": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -928,6 +1453,12 @@ export interface operations {
             /** @description The token is valid but may only read. */
             403: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -937,15 +1468,57 @@ export interface operations {
             /** @description No such resource, run or route. */
             404: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The run is not failed, so it cannot be retried. */
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run is not failed or lost, so it cannot be retried (or its lane is not on this deployment). */
             409: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -955,8 +1528,29 @@ export interface operations {
             /** @description Too many writes from this client in the last minute (RATE_LIMIT_WRITES_PER_MINUTE). */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
                     "Retry-After": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -966,6 +1560,29 @@ export interface operations {
             /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
             500: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, restarting or out of connections: nothing was written; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After": string;
+                    /** @description Writes allowed per client per 60 s (RATE_LIMIT_WRITES_PER_MINUTE); sent on writes when the limit is on. */
+                    "RateLimit-Limit"?: string;
+                    /** @description Writes this client has left in the current 60 s window; sent on writes when the limit is on. */
+                    "RateLimit-Remaining"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -986,10 +1603,67 @@ export interface operations {
             /** @description Alive. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1006,15 +1680,74 @@ export interface operations {
             /** @description Every dependency is up. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Some dependency is down (see `checks`). */
             503: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1035,15 +1768,76 @@ export interface operations {
             /** @description Metrics. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "text/plain": string;
                 };
             };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description METRICS_TOKEN is set and the request did not present it. */
             401: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    /** @description The challenge (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` when a token was sent but is not valid. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1064,6 +1858,8 @@ export interface operations {
             /** @description The document. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1072,6 +1868,61 @@ export interface operations {
                     } & {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1088,10 +1939,67 @@ export interface operations {
             /** @description An HTML page. */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1108,16 +2016,75 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file. */
+            /** @description The file (CSS, JavaScript or PNG). */
             200: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description The request cannot be read: or the request is not valid HTTP/1.1 (an unreadable request target, a header line without a colon, `CONNECT`). */
+            400: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such resource, run or route. */
             404: {
                 headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request was not received within the server’s request or header timeout. */
+            408: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request’s chunk extensions are too large. */
+            413: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers exceed 16 KB. */
+            431: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected failure; the message is generic (no stack, no SQL). The request id is in X-Request-Id. */
+            500: {
+                headers: {
+                    /** @description The request id: the client’s `X-Request-Id` when it is 1–200 of [A-Za-z0-9._:-], else a new UUID. In every log line of the request (and of its run). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {

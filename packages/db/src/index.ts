@@ -1,8 +1,8 @@
 export { createDb, DB_TIMEOUT_DEFAULTS } from './createDb.ts';
 export type { CreateDbOptions, DbTimeouts } from './createDb.ts';
 export type { Db } from './createDb.ts';
-export { upsertResourceWithRun, upsertResourceWithRunStatement } from './upsertResourceWithRun.ts';
-export type { SqlStatement, UpsertResourceInput, UpsertResourceResult } from './upsertResourceWithRun.ts';
+export { upsertResourceWithRun, upsertResourceWithRunStatement, WritePreconditionFailedError } from './upsertResourceWithRun.ts';
+export type { SqlStatement, UpsertResourceInput, UpsertResourceResult, WritePrecondition } from './upsertResourceWithRun.ts';
 export { findResource } from './findResource.ts';
 export type { ResourceDetail } from './findResource.ts';
 export { findEtlRun } from './findEtlRun.ts';

@@ -18,6 +18,40 @@ export interface UpsertResourceInput {
   requestId?: string | null;
   /** Instance id of the process that will own an in-process run; null for the queue lane. */
   ownerId?: string | null;
+  /**
+   * A condition on the resource's current version that the write needs (RFC 9110 §13.1: `If-Match`,
+   * `If-None-Match`), checked inside the same statement as the write, so no other write can come
+   * between the check and the upsert. @defaultValue none: the plain upsert
+   */
+  precondition?: WritePrecondition | undefined;
+}
+
+/**
+ * What a conditional write requires of the resource's current version (the API's entity tag is the
+ * version). Both fields together mean both must hold.
+ */
+export interface WritePrecondition {
+  /**
+   * `'*'`: the resource must exist. A list: it must exist with one of these versions (an empty list
+   * never holds). @defaultValue no condition
+   */
+  ifMatch?: '*' | readonly number[];
+  /**
+   * `'*'`: the resource must not exist (create-only). A list: it must not exist with one of these
+   * versions (absent is fine). @defaultValue no condition
+   */
+  ifNoneMatch?: '*' | readonly number[];
+}
+
+/**
+ * Thrown by {@link upsertResourceWithRun} when its {@link WritePrecondition} does not hold: nothing
+ * was written (no resource change, no run).
+ */
+export class WritePreconditionFailedError extends Error {
+  constructor(readonly resourceId: string) {
+    super(`the precondition of the write to resource ${JSON.stringify(resourceId)} does not hold`);
+    this.name = 'WritePreconditionFailedError';
+  }
 }
 
 /** Result of {@link upsertResourceWithRun}. */
@@ -42,8 +76,9 @@ export interface SqlStatement {
 export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlStatement {
   // The `none` lane (bench baseline) writes the same rows but runs no ETL: its run is born skipped.
   const initialStatus = input.lane === 'none' ? 'skipped' : 'queued';
+  const conditional = input.precondition ? conditionalResourceWrite(input.precondition) : undefined;
   return {
-    text: UPSERT_SQL,
+    text: conditional ? withResourceWrite(conditional.sql) : UPSERT_SQL,
     values: [
       input.id,
       input.name,
@@ -55,6 +90,7 @@ export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlS
       initialStatus,
       initialStatus === 'skipped',
       initialStatus === 'skipped' ? 'lane none: no ETL' : null,
+      ...(conditional?.values ?? []),
     ],
   };
 }
@@ -72,20 +108,28 @@ export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlS
  * trips, and a burst of writes to one id waits for pool connections instead of failing Prisma's
  * "unable to start a transaction in the given time" (issue #4: 50 concurrent PUTs of one id).
  *
+ * With a {@link WritePrecondition} the resource's write carries the condition itself (see
+ * `conditionalResourceWrite`), so two writes with the same `If-Match` cannot both pass: the second
+ * waits for the first's row lock and re-checks the version it committed. Without one, the statement
+ * is exactly the unconditional upsert (the hot path's cost is unchanged).
+ *
+ * @throws WritePreconditionFailedError when `input.precondition` does not hold; nothing is written
  * @throws whatever the driver throws (connection loss, ...); nothing is written in that case.
  */
 export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput): Promise<UpsertResourceResult> {
   // Straight through pg (issue #10: Prisma's client doubled the CPU of this query).
   const rows = await queryRows<RawResource & { run: RawRunJson }>(db, upsertResourceWithRunStatement(input));
   const row = rows[0];
-  if (!row) throw new Error('upsert returned no row');
+  if (!row) {
+    if (input.precondition) throw new WritePreconditionFailedError(input.id);
+    throw new Error('upsert returned no row');
+  }
   const { run, ...resource } = row;
   return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
 }
 
-/** The upsert and the run's insert, one statement; parameters $1…$10 as in {@link upsertResourceWithRun}. */
-const UPSERT_SQL = `
-    WITH resource AS (
+/** The unconditional upsert of the resource: insert version 1, or bump the version. */
+const UPSERT_RESOURCE_SQL = `
       INSERT INTO resources (id, name, attributes, version)
       VALUES ($1, $2, $3::jsonb, 1)
       ON CONFLICT (id) DO UPDATE
@@ -93,7 +137,74 @@ const UPSERT_SQL = `
             attributes = EXCLUDED.attributes,
             version = resources.version + 1,
             updated_at = CURRENT_TIMESTAMP
-      RETURNING ${resourceColumns.text}
+      RETURNING ${resourceColumns.text}`;
+
+/**
+ * The resource's write for a precondition, with its extra parameters ($11, $12: integer arrays).
+ * Each form re-checks the condition on the row version it locks (READ COMMITTED's re-check of an
+ * `UPDATE … WHERE` and of `ON CONFLICT DO UPDATE … WHERE` after waiting for a concurrent writer), so
+ * the check and the write are one atomic step; a condition that fails returns no row, and the run's
+ * insert (`FROM resource`) then inserts nothing either.
+ * - `If-Match` (with or without `If-None-Match` tags): `UPDATE … WHERE id = $1 AND version = ANY($11)`
+ *   — never an insert, since the resource must exist;
+ * - `If-None-Match: *` alone: `INSERT … ON CONFLICT DO NOTHING` — create-only;
+ * - `If-None-Match` tags alone: the upsert with `DO UPDATE … WHERE version <> ALL($11)`.
+ * `If-Match` together with `If-None-Match: *` can never hold (the resource would have to exist and
+ * not exist): the write is `WHERE false`.
+ */
+function conditionalResourceWrite(precondition: WritePrecondition): { sql: string; values: unknown[] } {
+  const { ifMatch, ifNoneMatch } = precondition;
+  if (ifMatch !== undefined) {
+    const values: unknown[] = [];
+    const conditions: string[] = ['id = $1'];
+    if (ifMatch !== '*') {
+      values.push([...ifMatch]);
+      conditions.push(`version = ANY($${10 + values.length}::int[])`);
+    }
+    if (ifNoneMatch === '*') conditions.push('false');
+    else if (ifNoneMatch !== undefined) {
+      values.push([...ifNoneMatch]);
+      conditions.push(`version <> ALL($${10 + values.length}::int[])`);
+    }
+    const sql = `
+      UPDATE resources
+        SET name = $2, attributes = $3::jsonb, version = version + 1, updated_at = CURRENT_TIMESTAMP
+      WHERE ${conditions.join(' AND ')}
+      RETURNING ${resourceColumns.text}`;
+    return { sql, values };
+  }
+  if (ifNoneMatch === '*') {
+    return {
+      sql: `
+      INSERT INTO resources (id, name, attributes, version)
+      VALUES ($1, $2, $3::jsonb, 1)
+      ON CONFLICT (id) DO NOTHING
+      RETURNING ${resourceColumns.text}`,
+      values: [],
+    };
+  }
+  if (ifNoneMatch !== undefined) {
+    return {
+      sql: `
+      INSERT INTO resources (id, name, attributes, version)
+      VALUES ($1, $2, $3::jsonb, 1)
+      ON CONFLICT (id) DO UPDATE
+        SET name = EXCLUDED.name,
+            attributes = EXCLUDED.attributes,
+            version = resources.version + 1,
+            updated_at = CURRENT_TIMESTAMP
+        WHERE resources.version <> ALL($11::int[])
+      RETURNING ${resourceColumns.text}`,
+      values: [[...ifNoneMatch]],
+    };
+  }
+  return { sql: UPSERT_RESOURCE_SQL, values: [] };
+}
+
+/** The statement around a resource write: the write, then the run's insert from its row. */
+function withResourceWrite(resourceSql: string): string {
+  return `
+    WITH resource AS (${resourceSql}
     ), run AS (
       INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
       SELECT resource.id, resource.version, $4::"EtlLane", $5::jsonb,
@@ -103,6 +214,10 @@ const UPSERT_SQL = `
       RETURNING ${runColumns.text}
     )
     SELECT resource.*, (SELECT to_jsonb(run) FROM run) AS run FROM resource`;
+}
+
+/** The upsert and the run's insert, one statement; parameters $1…$10 as in {@link upsertResourceWithRun}. */
+const UPSERT_SQL = withResourceWrite(UPSERT_RESOURCE_SQL);
 
 /** A run row as `to_jsonb` gives it: timestamps as ISO text. */
 type RawRunJson = Omit<RawRun, 'queued_at' | 'started_at' | 'finished_at'> & {

@@ -20,3 +20,27 @@ describe('upsertResourceWithRunStatement', () => {
     expect(upsertResourceWithRunStatement({ ...input, lane: 'queue' }).values).toContain('queued');
   });
 });
+
+describe('upsertResourceWithRunStatement with a precondition', () => {
+  const input = { id: 'r-1', name: null, attributesJson: null, infoJson: '{}', lane: 'queue' as const };
+  const placeholders = (text: string) => [...new Set([...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+
+  it('leaves the unconditional statement as it was when there is none', () => {
+    expect(upsertResourceWithRunStatement({ ...input, precondition: undefined }).text).toBe(upsertResourceWithRunStatement(input).text);
+  });
+
+  it.each([
+    [{ ifMatch: [3, 4] }, /UPDATE resources[\s\S]*WHERE id = \$1 AND version = ANY\(\$11::int\[\]\)/, [[3, 4]]],
+    [{ ifMatch: '*' as const }, /UPDATE resources[\s\S]*WHERE id = \$1\s/, []],
+    [{ ifMatch: [2], ifNoneMatch: [5] }, /WHERE id = \$1 AND version = ANY\(\$11::int\[\]\) AND version <> ALL\(\$12::int\[\]\)/, [[2], [5]]],
+    [{ ifMatch: '*' as const, ifNoneMatch: '*' as const }, /WHERE id = \$1 AND false/, []],
+    [{ ifNoneMatch: '*' as const }, /ON CONFLICT \(id\) DO NOTHING/, []],
+    [{ ifNoneMatch: [1] }, /DO UPDATE[\s\S]*WHERE resources\.version <> ALL\(\$11::int\[\]\)/, [[1]]],
+  ])('writes the resource under %j inside the statement, with its versions as parameters', (precondition, sql, extra) => {
+    const statement = upsertResourceWithRunStatement({ ...input, precondition });
+    expect(statement.text).toMatch(sql);
+    expect(statement.text).toMatch(/INSERT INTO etl_runs[\s\S]*FROM resource/);
+    expect(statement.values.slice(10)).toEqual(extra);
+    expect(placeholders(statement.text)).toEqual(statement.values.map((_, i) => i + 1));
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parse as parseLegacyUrl } from 'node:url';
@@ -30,6 +31,9 @@ const guarded = new WeakSet<Server>();
  *   (the rule of Node's `socketOnError`, made stricter). Such a socket is closed unanswered. A
  *   request timeout while a body is still arriving is that request's own answer (408), unless its
  *   response has already begun.
+ *
+ * Every such answer carries a new `X-Request-Id`, like every response of the API (its OpenAPI
+ * document promises one on every response).
  *
  * - A `CONNECT` request, which Node would close unanswered when nothing listens for `connect`,
  *   gets `400 bad_request`: these servers are not proxies.
@@ -90,6 +94,7 @@ function endWithJson(socket: Duplex, answer: ClientErrorAnswer): void {
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Cache-Control: no-store\r\n' +
+      `X-Request-Id: ${randomUUID()}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
   );
@@ -136,6 +141,7 @@ function sendJson(res: ServerResponse, status: number, code: string, message: st
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
+    'X-Request-Id': randomUUID(),
     Connection: 'close',
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);

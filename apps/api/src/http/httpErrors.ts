@@ -101,3 +101,14 @@ export class ServiceUnavailableError extends HttpError {
     super(503, 'service_unavailable', message, details, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+/**
+ * 412: a precondition of the request (`If-Match`, `If-None-Match`) does not hold for the resource's
+ * current state, so the method was not performed: nothing was written (RFC 9110 §13.1.1, §13.1.2,
+ * §15.5.13).
+ */
+export class PreconditionFailedError extends HttpError {
+  constructor(message: string, details?: unknown, headers?: Readonly<Record<string, string>>) {
+    super(412, 'precondition_failed', message, details, headers);
+  }
+}

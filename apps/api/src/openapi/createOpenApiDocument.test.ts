@@ -12,14 +12,14 @@ describe('createOpenApiDocument', () => {
   });
 
   it('names the public URL as the server when one is configured', () => {
-    expect(createOpenApiDocument().servers).toBeUndefined();
-    expect(createOpenApiDocument({ publicUrl: 'https://tasklane.example.com/' }).servers).toEqual([{ url: 'https://tasklane.example.com' }]);
+    expect(createOpenApiDocument().servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    expect(createOpenApiDocument({ publicUrl: 'https://tasklane.example.com/' }).servers).toEqual([{ url: 'https://tasklane.example.com', description: expect.any(String) }]);
   });
 
-  it('renders the JSON-object fields of the PUT body as objects', () => {
-    const body = createOpenApiDocument().paths?.['/resources/{id}']?.put?.requestBody as { content: Record<string, { schema: { properties: Record<string, { type: unknown }> } }> };
+  it('renders the JSON-object fields of the PUT body as any JSON object (a generated client types them Record<string, unknown>)', () => {
+    const body = createOpenApiDocument().paths?.['/resources/{id}']?.put?.requestBody as { content: Record<string, { schema: { properties: Record<string, { type?: unknown; additionalProperties?: unknown }> } }> };
     const properties = body.content['application/json']!.schema.properties;
-    expect(properties.info?.type).toBe('object');
-    expect(properties.attributes?.type).toEqual(['object', 'null']);
+    expect(properties.info).toMatchObject({ type: 'object', additionalProperties: {} });
+    expect(properties.attributes).toEqual({ anyOf: [{ type: 'object', additionalProperties: {} }, { type: 'null' }] });
   });
 });

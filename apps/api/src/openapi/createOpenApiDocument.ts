@@ -33,12 +33,18 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): oas
       info: {
         title: 'Tasklane API',
         version: options.version ?? '0.0.0',
-        description:
-          'Resources and the ETL runs that turn their `info` into context records. Every response carries `X-Request-Id`; ' +
-          'errors share one body, `{ "error": { "code", "message", "details"? } }`.',
+        description: DOCUMENT_DESCRIPTION,
+        // No license file in the repository (every package.json is private): npm's word for "none granted".
+        license: { name: 'UNLICENSED' },
       },
-      ...(options.publicUrl ? { servers: [{ url: options.publicUrl.replace(/\/+$/, '') }] } : {}),
-      tags: [{ name: 'Resources' }, { name: 'ETL runs' }, { name: 'Operations' }],
+      servers: options.publicUrl
+        ? [{ url: options.publicUrl.replace(/\/+$/, ''), description: 'This deployment (PUBLIC_URL).' }]
+        : [{ url: '/', description: 'The server that serves this document (PUBLIC_URL is not set).' }],
+      tags: [
+        { name: 'Resources', description: 'Resources: upsert with an `info` map (conditional with `If-Match` / `If-None-Match`), read back with the `ETag`, and their context records.' },
+        { name: 'ETL runs', description: 'The background runs that turn `info` into context records: list, inspect, figures per lane, retry.' },
+        { name: 'Operations', description: 'Health, readiness, Prometheus metrics and this document, for load balancers, orchestrators and people.' },
+      ],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from API_TOKENS (writes and reads) or API_READ_TOKENS (reads only).' },
@@ -47,9 +53,14 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions = {}): oas
       paths,
     },
     {
-      // The JSON-object checks of the PUT body are z.custom (isJsonObject): render them as objects.
+      // The JSON-object checks of the PUT body are z.custom (isJsonObject): render them as any JSON
+      // object. `additionalProperties: {}` says so explicitly, so generators type them as
+      // `Record<string, unknown>` (openapi-typescript makes a bare `type: object` `Record<string, never>`).
       override: ({ jsonSchema, zodSchema }) => {
-        if (zodSchema._zod.def.type === 'custom') jsonSchema.type = 'object';
+        if (zodSchema._zod.def.type === 'custom') {
+          jsonSchema.type = 'object';
+          jsonSchema.additionalProperties = {};
+        }
       },
       allowEmptySchema: { custom: true },
     },
@@ -90,6 +101,19 @@ function toOperationObject(operation: ApiOperation, options: OpenApiDocumentOpti
   };
 }
 
+/**
+ * What the whole document says once rather than on every operation: headers of every response, the
+ * error body, the 405 (which OpenAPI cannot attach to an operation that does not exist).
+ */
+const DOCUMENT_DESCRIPTION = [
+  'Resources and the ETL runs that turn their `info` into context records.',
+  '',
+  '- Every response carries `X-Request-Id` (the client’s, or a new UUID), and the security headers of helmet (`Content-Security-Policy`, `Strict-Transport-Security`, `X-Content-Type-Options`, …).',
+  '- Errors share one body, `{ "error": { "code", "message", "details"? } }`.',
+  '- A method a path does not serve is a 405 with `Allow` listing the methods it does (`HEAD` with every `GET`); `OPTIONS` answers 200 with `Allow` (with CORS_ORIGINS set, a CORS preflight answers 204).',
+  '- `/resources/{id}` has a strong `ETag`, `"<version>"`: `If-Match` and `If-None-Match` make a PUT conditional (412, nothing written) and a GET cheap (304).',
+].join('\n');
+
 /** Moves each operation's `x-example-request` values onto its generated parameters as `example`. */
 function addParameterExamples(document: oas31.OpenAPIObject): void {
   for (const item of Object.values(document.paths ?? {})) {
@@ -101,7 +125,10 @@ function addParameterExamples(document: oas31.OpenAPIObject): void {
       for (const parameter of operation.parameters ?? []) {
         if (!('in' in parameter)) continue;
         const value = example[parameter.in]?.[parameter.name];
-        if (value !== undefined) parameter.example = value;
+        if (value === undefined) continue;
+        // Examples are written as a client sends them (strings); a numeric parameter's example is its number.
+        const type = (parameter.schema as oas31.SchemaObject | undefined)?.type;
+        parameter.example = (type === 'integer' || type === 'number') && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
       }
     }
   }

@@ -27,8 +27,8 @@ export function securityHeaders(): Middleware {
 }
 
 /** Headers a browser client sends (beyond the CORS-safelisted ones) and may read back. */
-const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Prefer', 'Tasklane-Lane', 'X-Request-Id'];
-const EXPOSE_HEADERS = ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining'];
+const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Prefer', 'Tasklane-Lane', 'X-Request-Id'];
+const EXPOSE_HEADERS = ['ETag', 'Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining'];
 
 /**
  * CORS for an allow-list of origins (config `CORS_ORIGINS`), with @koa/cors. A request from an

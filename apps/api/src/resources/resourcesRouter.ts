@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
-import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun } from '@tasklane/db';
+import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun, WritePreconditionFailedError } from '@tasklane/db';
 import { parseJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../http/httpErrors.ts';
+import { evaluateReadPreconditions, readPreconditionHeaders, readWritePrecondition, resourceEtag } from '../http/conditionalRequests.ts';
+import { NotFoundError, PreconditionFailedError, ServiceUnavailableError, ValidationError } from '../http/httpErrors.ts';
 import { parsePreferWait } from '../http/parsePreferWait.ts';
 import { readJsonText } from '../http/readJsonText.ts';
 import { sendJson } from '../http/sendJson.ts';
@@ -54,13 +55,18 @@ export const contextQuerySchema = z.object({
  *   An in-process lane that is full (`IN_PROCESS_QUEUE_LIMIT`) is asked before anything is written:
  *   503 + `Retry-After` and no row, or (`IN_PROCESS_OVERFLOW=queue`) the queue lane takes the run
  *   and the response's `run.overflowedFrom` names the lane asked for.
- * - `GET /resources/:id` — the resource, its latest run, its number of context records.
+ *   Conditional writes (RFC 9110 §13.1): `If-Match` / `If-None-Match` against the `ETag` `"<version>"`,
+ *   checked inside the upsert's statement; when they do not hold → 412 and nothing is written.
+ * - `GET /resources/:id` — the resource, its latest run, its number of context records; `ETag`,
+ *   and `If-None-Match` → 304 / `If-Match` → 412 (`http/conditionalRequests.ts`).
  * - `GET /resources/:id/context?limit=&cursor=` — its context records in key order, paginated.
  */
 export function resourcesRouter(deps: ResourcesRouterDeps): Router {
   const router = new Router();
 
   router.put('/resources/:id', async (ctx) => {
+    // A malformed If-Match / If-None-Match is a 400 before the body is read.
+    const precondition = readWritePrecondition(ctx);
     // Body first: 415/413/400 describe the request as a whole and win over field rules (422).
     const text = await readJsonText(ctx, { limitBytes: deps.bodyLimitBytes });
     const offload = deps.bodyThreads && Buffer.byteLength(text, 'utf8') >= deps.bodyThreads.minBytes ? deps.bodyThreads : undefined;
@@ -90,9 +96,18 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
         lane: lane.name,
         requestId,
         ownerId: lane.ownerId ?? null,
+        precondition,
       });
     } catch (error) {
       reservation?.release();
+      if (error instanceof WritePreconditionFailedError) {
+        throw new PreconditionFailedError(
+          precondition?.ifNoneMatch === '*' && precondition.ifMatch === undefined
+            ? `resource ${JSON.stringify(id)} already exists (If-None-Match: *); nothing was written`
+            : `resource ${JSON.stringify(id)} is not at a version the request's If-Match / If-None-Match allows; nothing was written. GET it for its current ETag`,
+          { ...(ctx.get('If-Match') ? { ifMatch: ctx.get('If-Match') } : {}), ...(ctx.get('If-None-Match') ? { ifNoneMatch: ctx.get('If-None-Match') } : {}) },
+        );
+      }
       throw error;
     }
     const { created, resource, run } = written;
@@ -109,6 +124,7 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
       if (!finished) status = 202;
     }
     ctx.set('Location', deps.links.resource(resource.id));
+    ctx.set('ETag', resourceEtag(resource.version));
     sendJson(ctx, status, {
       resource: resourceBody(resource, deps.links),
       run: {
@@ -122,8 +138,19 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
 
   router.get('/resources/:id', async (ctx) => {
     const id = parseResourceId(ctx.params.id);
+    const preconditions = readPreconditionHeaders(ctx);
     const detail = await findResource(deps.db, id);
     if (!detail) throw new NotFoundError(`no resource with id ${JSON.stringify(id)}`);
+    const etag = resourceEtag(detail.resource.version);
+    const outcome = evaluateReadPreconditions(preconditions, detail.resource.version);
+    if (outcome === 'precondition-failed') {
+      throw new PreconditionFailedError(`resource ${JSON.stringify(id)} is at version ${detail.resource.version}, which If-Match does not list`, { ifMatch: ctx.get('If-Match') }, { ETag: etag });
+    }
+    ctx.set('ETag', etag);
+    if (outcome === 'not-modified') {
+      ctx.status = 304;
+      return;
+    }
     sendJson(ctx, 200, {
       resource: resourceBody(detail.resource, deps.links),
       latestRun: detail.latestRun ? runBody(detail.latestRun, deps.links) : null,

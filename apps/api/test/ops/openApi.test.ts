@@ -95,7 +95,8 @@ describe('the OpenAPI document', () => {
       for (const [location, values] of [['path', path], ['query', query]] as const) {
         for (const [name, value] of Object.entries(values)) {
           const parameter = documented.parameters.find((p: { in: string; name: string }) => p.in === location && p.name === name);
-          expect(parameter?.example, `${location} ${name}`).toBe(value);
+          // A numeric parameter's example is its number (what the client sends as text).
+          expect(String(parameter?.example), `${location} ${name}`).toBe(value);
         }
       }
       if (body !== undefined) expect(documented.requestBody.content['application/json'].examples.example.value).toEqual(body);

@@ -6,6 +6,7 @@ import type { Db } from '@tasklane/db';
 import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { underContract } from '../../../../test/support/apiContract.ts';
 import { createTestDb } from '../../../../test/support/testDb.ts';
 import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
 import { createApp } from '../../src/createApp.ts';
@@ -68,6 +69,7 @@ export async function startApi(
   });
   const server: Server = createServer(app.callback());
   const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
+  const leaveContract = underContract(baseUrl);
   return {
     baseUrl,
     db,
@@ -76,6 +78,7 @@ export async function startApi(
     prefix,
     logs,
     async close() {
+      leaveContract();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

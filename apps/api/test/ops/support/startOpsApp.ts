@@ -9,6 +9,7 @@ import { createQueues, createRedisConnection, type Queues } from '@tasklane/queu
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { underContract } from '../../../../../test/support/apiContract.ts';
 import { createTestDb } from '../../../../../test/support/testDb.ts';
 import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../../test/support/testQueue.ts';
 import { createApp, type AppDeps } from '../../../src/createApp.ts';
@@ -85,6 +86,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
   });
   const server: Server = createServer(app.callback());
   const baseUrl = await listenServer(server, { host: '127.0.0.1', port: 0 });
+  const leaveContract = underContract(baseUrl);
   return {
     baseUrl,
     db,
@@ -95,6 +97,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
     logger,
     logs,
     async close() {
+      leaveContract();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
