@@ -5,7 +5,8 @@
 // as hostname), reach PostgreSQL and Redis over the network and bind their host's address; this
 // process, the client, reaches them from the root namespace. Hosts then die: an API host crashes
 // (every process SIGKILLed), an API host is cut off by a network partition and comes back, a worker
-// host crashes mid-run. Run as root (skipped otherwise, or when `ip netns` is unavailable).
+// host crashes mid-run, and another is cut off mid-run and comes back. The cases run in order on one deployment, each on the hosts the previous
+// one left. Run as root (skipped otherwise, or when `ip netns` is unavailable).
 import { findEtlRun } from '@tasklane/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, resourcePath } from '../support/apiClient.ts';
@@ -45,6 +46,7 @@ function apiEnv(host: NetnsHost): Record<string, string> {
     OUTBOX_RELAY_LEASE_TTL_MS: String(RELAY_LEASE_TTL_MS),
     ETL_TEST_ENABLE: 'true',
     ETL_TEST_DELAY_MS: String(API_ETL_DELAY_MS),
+    SHUTDOWN_GRACE_MS: '2000',
     THREAD_POOL_SIZE: '1',
     DATABASE_POOL_SIZE: '6',
   };
@@ -60,6 +62,7 @@ function workerEnv(host: NetnsHost): Record<string, string> {
     WORKER_STALLED_INTERVAL_MS: '1000',
     ETL_TEST_ENABLE: 'true',
     ETL_TEST_DELAY_MS: String(WORKER_ETL_DELAY_MS),
+    WORKER_SHUTDOWN_GRACE_MS: '2000',
   };
 }
 
@@ -133,6 +136,26 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
   /** The host name in a worker's `leased_by` (`worker:<host>:<pid>:<random>`). */
   function workerHost(leasedBy: string): string {
     return leasedBy.split(':')[1] ?? leasedBy;
+  }
+
+  /**
+   * The host of the first worker seen running one of `runIds` that started less than 400 ms ago,
+   * so it has most of its ${WORKER_ETL_DELAY_MS} ms still to go.
+   */
+  function workerRunningOneOf(runIds: readonly string[]): Promise<string> {
+    return waitFor('a run of the batch to have just started on a worker', async () => {
+      const rows = await suite!.db.$queryRaw<{ leased_by: string }[]>`
+        SELECT leased_by FROM etl_runs WHERE id = ANY(${runIds}::uuid[]) AND status = 'running' AND leased_by LIKE 'worker:%'
+          AND started_at > CURRENT_TIMESTAMP - interval '400 milliseconds' LIMIT 1`;
+      return rows[0] ? workerHost(rows[0].leased_by) : undefined;
+    });
+  }
+
+  /** The runs among `runIds` not `succeeded` now. */
+  async function unfinishedNow(runIds: readonly string[]): Promise<Set<string>> {
+    const rows = await suite!.db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM etl_runs WHERE id = ANY(${[...runIds]}::uuid[]) AND status <> 'succeeded'`;
+    return new Set(rows.map((row) => row.id));
   }
 
   async function waitForStatuses(runIds: readonly string[], status: string, timeoutMs: number): Promise<void> {
@@ -298,25 +321,69 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
     const runIds = puts.map((p) => p.runId);
 
     // The first worker host seen running one of them crashes.
-    const victim = await waitFor('a run of the batch to be running on a worker', async () => {
-      const rows = await suite!.db.$queryRaw<{ leased_by: string }[]>`
-        SELECT leased_by FROM etl_runs WHERE id = ANY(${runIds}::uuid[]) AND status = 'running' AND leased_by LIKE 'worker:%' LIMIT 1`;
-      return rows[0] ? workerHost(rows[0].leased_by) : undefined;
-    });
+    const victim = await workerRunningOneOf(runIds);
     const killed = await net.host(victim).crash();
     expect(killed).toContain(workers.get(victim)!.pid);
+    // What the dead worker had finished before it died is its own; everything else is not.
+    const unfinishedAtCrash = await unfinishedNow(runIds);
 
     await waitForStatuses(runIds, 'succeeded', 120_000);
     let takenOver = 0;
     for (const { runId, resourceId } of puts) {
       const claims = await readClaims(suite!.db, runId);
-      const last = claims.at(-1)!;
-      expect(workerHost(last), `run ${runId} was finished by a live worker (claims: ${claims.join(', ')})`).not.toBe(victim);
-      if (claims.some((claim) => workerHost(claim) === victim)) takenOver += 1;
+      if (unfinishedAtCrash.has(runId)) {
+        expect(workerHost(claims.at(-1)!), `run ${runId} was finished by a live worker (claims: ${claims.join(', ')})`).not.toBe(victim);
+        if (claims.some((claim) => workerHost(claim) === victim)) takenOver += 1;
+      }
       expect((await readTransitions(suite!.db, runId)).filter((t) => t.to === 'succeeded')).toHaveLength(1);
       expect(await countCommits(suite!.db, runId)).toBe(1);
       expect(await storedRecords(suite!.db, resourceId)).toEqual(expectedRecords(info));
     }
-    expect(takenOver, `runs the crashed ${victim} had claimed, finished by another worker`).toBeGreaterThanOrEqual(1);
+    expect(takenOver, `runs the crashed ${victim} was running, finished by another worker`).toBeGreaterThanOrEqual(1);
   }, 180_000);
+
+  it('a worker host cut off mid-run: another worker takes its jobs over; healed, its late writes change nothing', async () => {
+    const info = webhookPayload('pull_request', 0);
+    const puts = await Promise.all(Array.from({ length: 8 }, (_, i) => put(apis[i % 2]!, 'mh-worker-part', info)));
+    const runIds = puts.map((p) => p.runId);
+
+    const victim = await workerRunningOneOf(runIds);
+    const victimHost = net.host(victim);
+    const victimWorker = workers.get(victim)!;
+    await victimHost.partition();
+    const unfinishedAtPartition = await unfinishedNow(runIds);
+    let healed = false;
+    try {
+      // Its locks expire unrenewed; the other worker's stalled-job check takes the jobs over.
+      await waitForStatuses(runIds, 'succeeded', 120_000);
+      const takenOver: string[] = [];
+      for (const runId of unfinishedAtPartition) {
+        const claims = await readClaims(suite!.db, runId);
+        expect(workerHost(claims.at(-1)!), `run ${runId} was finished by a worker on the network (claims: ${claims.join(', ')})`).not.toBe(victim);
+        if (claims.some((claim) => workerHost(claim) === victim)) takenOver.push(runId);
+      }
+      expect(takenOver.length, `runs the cut-off ${victim} was running, finished by another worker`).toBeGreaterThanOrEqual(1);
+      expect(await victimHost.pids()).toContain(victimWorker.pid);
+
+      const healMark = victimWorker.lines.length;
+      await victimHost.heal();
+      healed = true;
+      // Back on the network, the cut-off worker gets to each run it held (a fenced commit: lease lost,
+      // or a failed attempt), and nothing it does changes the outcome.
+      const mentions = (id: string) => victimWorker.lines.slice(healMark).filter((line) => line.runId === id || line.jobId === id);
+      await waitFor(`${victim} to act on the runs taken from it`, () => (takenOver.every((id) => mentions(id).length > 0) ? true : undefined), {
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        describeLast: () => victimWorker.output(20),
+      });
+      for (const { runId, resourceId } of puts) {
+        expect((await findEtlRun(suite!.db, runId))?.status).toBe('succeeded');
+        expect((await readTransitions(suite!.db, runId)).filter((t) => t.to === 'succeeded')).toHaveLength(1);
+        expect(await countCommits(suite!.db, runId)).toBe(1);
+        expect(await storedRecords(suite!.db, resourceId)).toEqual(expectedRecords(info));
+      }
+    } finally {
+      if (!healed) await victimHost.heal();
+    }
+  }, 300_000);
 });
