@@ -33,7 +33,10 @@ const DEAD_AFTER_MS = 3_000;
 /** The relay's leader lease: another API takes the relay over this long after its holder died. */
 const RELAY_LEASE_TTL_MS = 3_000;
 
-/** Every setting a multi-host deployment needs that is not the default, shortened for the test (README "Running it on several machines"). */
+/**
+ * An API's settings on `host`: its own address to bind (README "Running it on several machines"),
+ * lease and heartbeat timings shortened so deaths are noticed within seconds, and slow test runs.
+ */
 function apiEnv(host: NetnsHost): Record<string, string> {
   return {
     HOST: host.address,
@@ -73,7 +76,7 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
   let pg: PrivatePostgres | undefined;
   let redis: PrivateRedis | undefined;
   let suite: E2eSuite | undefined;
-  /** The two API processes first started on api-1 and api-2. */
+  /** The two live API processes: those of api-1 and api-2, until the partition case replaces the crashed one. */
   let apis: SpawnedApi[] = [];
   const workers = new Map<string, SpawnedService>();
 
