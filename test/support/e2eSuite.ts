@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { essence, type RecordEssence } from './expectedRecords.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from './migratedScratchDatabase.ts';
-import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService } from './spawnService.ts';
+import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService, type SpawnProcessOptions } from './spawnService.ts';
 import { readContextRecords } from './testDb.ts';
 import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from './testQueue.ts';
 import { waitFor } from './waitFor.ts';
@@ -30,10 +30,10 @@ export interface E2eSuite {
   redisUrl: string;
   /** The environment every process gets: database, Redis, queue prefix, test mode, plus the suite's own. */
   env: Readonly<Record<string, string>>;
-  /** Starts an API process with the suite's environment plus `env`. */
-  startApi(env?: Record<string, string>): Promise<SpawnedApi>;
+  /** Starts an API process with the suite's environment plus `env` (`options`: its name, a wrap command such as `ip netns exec`). */
+  startApi(env?: Record<string, string>, options?: SpawnProcessOptions): Promise<SpawnedApi>;
   /** Starts a worker process with the suite's environment plus `env` (health port 0: never contended). */
-  startWorker(env?: Record<string, string>): Promise<SpawnedService>;
+  startWorker(env?: Record<string, string>, options?: SpawnProcessOptions): Promise<SpawnedService>;
   /** SIGKILLs a process the suite started and waits for it to be gone. */
   kill(service: SpawnedService): Promise<Exit>;
   /** The `etl-run` queue under the suite's prefix, to inspect jobs (created on first use; needs Redis up). */
@@ -90,15 +90,15 @@ export async function createE2eSuite(label: string, options: E2eSuiteOptions = {
     prefix,
     redisUrl,
     env,
-    async startApi(extra = {}) {
-      const api = await spawnApi({ ...env, ...extra });
+    async startApi(extra = {}, spawnOptions = {}) {
+      const api = await spawnApi({ ...env, ...extra }, spawnOptions);
       started.push(api);
       const instanceId = api.readyLine.instanceId;
       if (typeof instanceId !== 'string') throw new Error(`the API's ready line has no instanceId:\n${api.readyLine.text}`);
       return Object.assign(api, { instanceId });
     },
-    async startWorker(extra = {}) {
-      const worker = await spawnWorker({ ...env, WORKER_HTTP_PORT: '0', ...extra });
+    async startWorker(extra = {}, spawnOptions = {}) {
+      const worker = await spawnWorker({ ...env, WORKER_HTTP_PORT: '0', ...extra }, spawnOptions);
       started.push(worker);
       return worker;
     },

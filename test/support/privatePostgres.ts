@@ -3,7 +3,7 @@
 // Never the shared cluster on 5432, which other suites and engineers use. Its data directory is a
 // fresh temporary one, removed by `close()`; fsync is off (a test cluster holds nothing to keep).
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +20,7 @@ const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 export type ShutdownMode = 'smart' | 'fast' | 'immediate';
 
 export interface PrivatePostgres {
-  /** `postgresql://postgres@127.0.0.1:<port>/<database>` */
+  /** `postgresql://postgres@<host>:<port>/<database>` */
   url(database: string): string;
   port: number;
   /** The data directory (its `log` file has the server's log). */
@@ -40,15 +40,35 @@ export interface PrivatePostgres {
   close(): Promise<void>;
 }
 
+/** How {@link startPrivatePostgres} runs the cluster. */
+export interface PrivatePostgresOptions {
+  /** Extra `postgres -c name=value` settings, e.g. `{ max_connections: '40' }`. @defaultValue none */
+  settings?: Record<string, string>;
+  /**
+   * The address it listens on (`listen_addresses`) and the host of its URLs; it must be reachable
+   * from this process. Connections from any address are trusted (`pg_hba.conf`), as they are from
+   * 127.0.0.1 on a default cluster. @defaultValue '127.0.0.1'
+   */
+  host?: string;
+  /** Its port. @defaultValue a free port of this host's loopback ({@link freePort}) */
+  port?: number;
+  /**
+   * A command that runs every PostgreSQL program (its argv is appended), e.g.
+   * `['ip', 'netns', 'exec', '<ns>']` so the server runs on another host. @defaultValue none
+   */
+  wrapCommand?: readonly string[];
+}
+
 /**
  * Creates a cluster with `initdb` in a temporary directory (trust authentication, user `postgres`),
- * starts it on a free port and waits until it accepts connections. As root, every PostgreSQL program
- * runs as the `postgres` OS user (`runuser`), since PostgreSQL refuses to run as root.
- * @param options.settings - extra `postgres -c name=value` settings, e.g. `{ max_connections: '40' }`
+ * starts it (on a free loopback port unless `options` say otherwise) and waits until it accepts
+ * connections. As root, every PostgreSQL program runs as the `postgres` OS user (`runuser`), since
+ * PostgreSQL refuses to run as root.
  * @throws Error with the server's log when it does not come up
  */
-export async function startPrivatePostgres(options: { settings?: Record<string, string> } = {}): Promise<PrivatePostgres> {
-  const port = await freePort();
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), 'tasklane-pg-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -56,15 +76,22 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     chownSync(dataDir, Number(stdout.trim()), Number(gid.trim()));
   }
-  const pgRun = (program: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, program), ...args]) : run(join(PG_BIN, program), args);
+  const wrap = options.wrapCommand ?? [];
+  const pgRun = (program: string, args: string[]) => {
+    const [command, ...rest] = [...wrap, ...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), join(PG_BIN, program), ...args];
+    return run(command!, rest);
+  };
   const log = join(dataDir, 'log');
-  const settings = { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: dataDir, fsync: 'off', ...options.settings };
+  const settings = { listen_addresses: host, port: String(port), unix_socket_directories: dataDir, fsync: 'off', ...options.settings };
   const serverOptions = Object.entries(settings)
     .map(([name, value]) => `-c ${name}=${value}`)
     .join(' ');
 
   await pgRun('initdb', ['-D', join(dataDir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  if (host !== '127.0.0.1') {
+    // initdb trusts loopback only; clients on other hosts connect from their own addresses.
+    appendFileSync(join(dataDir, 'data', 'pg_hba.conf'), 'host all all 0.0.0.0/0 trust\n');
+  }
 
   async function start(): Promise<void> {
     try {
@@ -119,7 +146,7 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
   }
 
   function url(database: string): string {
-    return `postgresql://postgres@127.0.0.1:${port}/${database}`;
+    return `postgresql://postgres@${host}:${port}/${database}`;
   }
 
   try {

@@ -9,7 +9,7 @@ import { freePort } from './freePort.ts';
 
 /** A `redis-server` child process on a port of its own. */
 export interface PrivateRedis {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://<host>:<port>` */
   url: string;
   port: number;
   /** True while the server process runs. */
@@ -22,13 +22,28 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
+/** Where {@link startPrivateRedis} runs the server. */
+export interface PrivateRedisOptions {
+  /** The address it binds, and the host of its URL; it must be reachable from this process. @defaultValue '127.0.0.1' */
+  host?: string;
+  /** Its port. @defaultValue a free port of this host's loopback ({@link freePort}) */
+  port?: number;
+  /**
+   * A command that runs `redis-server` (its argv is appended), e.g. `['ip', 'netns', 'exec', '<ns>']`
+   * to run it on another host; it must exec what follows, so the child is redis-server itself.
+   * @defaultValue none
+   */
+  wrapCommand?: readonly string[];
+}
+
 /**
- * Starts `redis-server` on a free port and waits until it answers PING.
+ * Starts `redis-server` (on a free loopback port unless `options` say otherwise) and waits until it answers PING.
  * @throws Error with the server's output when it does not come up within 10 s
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const url = `redis://${host}:${port}`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let output = '';
@@ -36,11 +51,15 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   async function start(): Promise<void> {
     if (child) throw new Error(`private Redis on port ${port} is already running`);
     output = '';
-    const spawned = spawn(
+    const [program, ...args] = [
+      ...(options.wrapCommand ?? []),
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+      ...['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      // Without a password Redis answers only loopback clients (protected mode); a test's private
+      // network has no one else on it.
+      ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
+    ];
+    const spawned = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
     const append = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-4000);

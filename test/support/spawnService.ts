@@ -41,6 +41,14 @@ export interface SpawnServiceOptions {
   isReady(line: ServiceLine): boolean;
   /** Fail when not ready after this long. @defaultValue 30_000 ms */
   readyTimeoutMs?: number;
+  /**
+   * A command that runs node for the service: node's argv is appended to it, e.g.
+   * `['ip', 'netns', 'exec', 'tlh-…-api-1']` to start the service on another (namespaced) host.
+   * Every program in it must exec what follows (as `ip netns exec`, `unshare` without `--fork`
+   * and `sh -c '… exec "$@"'` do), so the spawned pid is node's and signals reach node itself.
+   * @defaultValue none: node is spawned directly
+   */
+  wrapCommand?: readonly string[];
 }
 
 /**
@@ -50,7 +58,8 @@ export interface SpawnServiceOptions {
  *   (the process is killed then, so nothing is left behind)
  */
 export async function spawnService(options: SpawnServiceOptions): Promise<SpawnedService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+  const [program, ...args] = [...(options.wrapCommand ?? []), process.execPath, '--import', 'tsx', options.entry];
+  const child = spawn(program!, args, {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,10 +167,21 @@ function parseLine(text: string): ServiceLine {
   return { text };
 }
 
+/** How {@link spawnApi} and {@link spawnWorker} start a process, beyond its environment. */
+export interface SpawnProcessOptions {
+  /** Names the process in messages. @defaultValue `api` / `worker` */
+  name?: string;
+  /** See {@link SpawnServiceOptions.wrapCommand}. @defaultValue none */
+  wrapCommand?: readonly string[];
+  /** See {@link SpawnServiceOptions.readyTimeoutMs}. @defaultValue 30_000 ms */
+  readyTimeoutMs?: number;
+}
+
 /** Starts the API process; ready when it logs `Tasklane API listening on <url>` with a `url` field. */
-export async function spawnApi(env: Record<string, string>): Promise<SpawnedService & { url: string }> {
+export async function spawnApi(env: Record<string, string>, options: SpawnProcessOptions = {}): Promise<SpawnedService & { url: string }> {
   const api = await spawnService({
     name: 'api',
+    ...options,
     entry: 'apps/api/src/main.ts',
     env: { HOST: '127.0.0.1', PORT: '0', ...env },
     isReady: (line) => typeof line.url === 'string' && typeof line.msg === 'string' && line.msg.startsWith('Tasklane API listening on'),
@@ -172,9 +192,10 @@ export async function spawnApi(env: Record<string, string>): Promise<SpawnedServ
 }
 
 /** Starts the worker process; ready when it logs the queue and concurrency it consumes with. */
-export function spawnWorker(env: Record<string, string>): Promise<SpawnedService> {
+export function spawnWorker(env: Record<string, string>, options: SpawnProcessOptions = {}): Promise<SpawnedService> {
   return spawnService({
     name: 'worker',
+    ...options,
     entry: 'apps/worker/src/main.ts',
     env,
     isReady: (line) => typeof line.queue === 'string' && typeof line.concurrency === 'number',

@@ -88,6 +88,16 @@ describe('loadConfig', () => {
     it('refuses an instance retention not longer than INSTANCE_DEAD_AFTER_MS (a live instance would look dead)', () => {
       expect(() => loadConfig({ API_INSTANCE_RETENTION_MS: '10000', INSTANCE_DEAD_AFTER_MS: '10000' })).toThrow(/API_INSTANCE_RETENTION_MS/);
     });
+
+    it('takes the outbox relay lease TTL from OUTBOX_RELAY_LEASE_TTL_MS, else max(30 s, 10 × ENQUEUE_TIMEOUT_MS)', () => {
+      expect(loadConfig({}).outboxRelay.leaseTtlMs).toBe(30_000);
+      expect(loadConfig({ ENQUEUE_TIMEOUT_MS: '5000' }).outboxRelay.leaseTtlMs).toBe(50_000);
+      expect(loadConfig({ OUTBOX_RELAY_LEASE_TTL_MS: '3000' }).outboxRelay.leaseTtlMs).toBe(3000);
+    });
+
+    it('refuses an outbox relay lease TTL shorter than 3 × ENQUEUE_TIMEOUT_MS (it could expire during one page)', () => {
+      expect(() => loadConfig({ OUTBOX_RELAY_LEASE_TTL_MS: '2999', ENQUEUE_TIMEOUT_MS: '1000' })).toThrow(/OUTBOX_RELAY_LEASE_TTL_MS: must be at least 3/);
+    });
   });
 
   describe('operations settings (issue #5)', () => {

@@ -72,6 +72,7 @@ const envSchema = z.object({
   OUTBOX_RELAY_AFTER_MS: positiveInt.default(5000),
   OUTBOX_RELAY_BATCH_SIZE: positiveInt.default(500),
   OUTBOX_RELAY_VANISHED_AFTER_MS: positiveInt.default(60_000),
+  OUTBOX_RELAY_LEASE_TTL_MS: positiveInt.optional(),
   ENRICHMENT_URL: z.url().optional(),
   ENRICHMENT_TIMEOUT_MS: positiveInt.default(2000),
   WORKER_CONCURRENCY: positiveInt.default(4),
@@ -264,6 +265,14 @@ export interface Config {
      * @defaultValue 60000
      */
     readonly vanishedAfterMs: number;
+    /**
+     * How long the `outbox-relay` leader lease holds without renewal, in ms: when the API instance
+     * running the relay dies (its host crashes or is cut off), another instance takes the relay over
+     * within this long. The holder renews it before every page, so it must cover one page's work
+     * (a Redis call bounded by `ENQUEUE_TIMEOUT_MS` plus two statements); at least 3 ×
+     * `ENQUEUE_TIMEOUT_MS`. @defaultValue max(30000, 10 × `ENQUEUE_TIMEOUT_MS`)
+     */
+    readonly leaseTtlMs: number;
   };
   readonly worker: {
     readonly concurrency: number;
@@ -320,6 +329,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.READS_REQUIRE_AUTH && e.API_TOKENS.length + e.API_READ_TOKENS.length === 0 && 'READS_REQUIRE_AUTH: true needs API_TOKENS or API_READ_TOKENS',
     e.API_READ_TOKENS.length > 0 && e.API_TOKENS.length === 0 && 'API_READ_TOKENS: set API_TOKENS too, or writes would be open to anyone',
     (e.BOARD_USERNAME === undefined) !== (e.BOARD_PASSWORD === undefined) && 'BOARD_USERNAME, BOARD_PASSWORD: set both or neither',
+    e.OUTBOX_RELAY_LEASE_TTL_MS !== undefined &&
+      e.OUTBOX_RELAY_LEASE_TTL_MS < 3 * e.ENQUEUE_TIMEOUT_MS &&
+      'OUTBOX_RELAY_LEASE_TTL_MS: must be at least 3 × ENQUEUE_TIMEOUT_MS, or the lease could expire during one relay page',
     e.API_INSTANCE_RETENTION_MS <= e.INSTANCE_DEAD_AFTER_MS &&
       'API_INSTANCE_RETENTION_MS: must exceed INSTANCE_DEAD_AFTER_MS, or a live instance could be taken for a silent one',
   ].filter((issue): issue is string => typeof issue === 'string');
@@ -394,6 +406,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       afterMs: e.OUTBOX_RELAY_AFTER_MS,
       batchSize: e.OUTBOX_RELAY_BATCH_SIZE,
       vanishedAfterMs: e.OUTBOX_RELAY_VANISHED_AFTER_MS,
+      leaseTtlMs: e.OUTBOX_RELAY_LEASE_TTL_MS ?? Math.max(30_000, 10 * e.ENQUEUE_TIMEOUT_MS),
     },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

@@ -35,8 +35,9 @@ export interface OutboxRelayOptions {
   /** Deadline of every Redis call, in ms (config `ENQUEUE_TIMEOUT_MS`). */
   redisTimeoutMs: number;
   /**
-   * How long the lease holds without renewal, in ms. It is renewed before every page, so it must
-   * exceed one page's work (a Redis call bounded by `redisTimeoutMs` plus two statements).
+   * How long the lease holds without renewal, in ms (config `OUTBOX_RELAY_LEASE_TTL_MS`): another
+   * instance takes the relay over this long after its holder died. It is renewed before every page,
+   * so it must exceed one page's work (a Redis call bounded by `redisTimeoutMs` plus two statements).
    * @defaultValue max(30000, 10 × redisTimeoutMs)
    */
   leaseTtlMs?: number;
