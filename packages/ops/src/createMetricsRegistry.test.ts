@@ -12,7 +12,7 @@ describe('createMetricsRegistry', () => {
   it('names every metric by the naming guide: _total only on counters, no histogram suffix on a family name', async () => {
     const metrics = await createMetricsRegistry().getMetricsAsJSON();
     for (const { name, type } of metrics) {
-      expect(/_total$/.test(name) === (type === 'counter'), `${name} (${type})`).toBe(true);
+      expect(/_total$/.test(name) === (String(type) === 'counter'), `${name} (${type})`).toBe(true);
       expect(name, name).not.toMatch(/_(count|sum|bucket)$/);
     }
   });
