@@ -51,7 +51,9 @@ export interface SpawnServiceOptions {
 export async function spawnService(options: SpawnServiceOptions): Promise<SpawnedService> {
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    // Lines are parsed as pino JSON (their stdout is a pipe, so LOG_FORMAT=auto means JSON anyway);
+    // a LOG_FORMAT=pretty in the shell running the tests must not change that. A test may override it.
+    env: { ...process.env, LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: ServiceLine[] = [];
