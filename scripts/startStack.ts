@@ -6,9 +6,14 @@
 //
 // Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/tasklane), REDIS_URL
 // (default redis://127.0.0.1:6379); PORT and everything else pass through to the children.
+// LOG_FORMAT (auto | json | pretty, as in the API and worker): when it resolves to pretty here (auto:
+// this script's stdout is a terminal and NODE_ENV is not production), the children log JSON into
+// their pipes and this script prints each line in the processes' pretty layout; otherwise their
+// lines are forwarded as they are, prefixed with [api] / [worker].
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createLinePrettifier, isLogFormat, resolveLogFormat } from '@tasklane/ops/logging';
 import { ensureServices, type Services } from './ensureServices.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +31,11 @@ interface App {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startApp(name: string, entry: string, env: NodeJS.ProcessEnv): App {
+/**
+ * Starts one app and forwards its output line by line: through `prettify` when given (JSON lines
+ * become pretty ones, which name their service; other lines keep the `[name]` prefix), else prefixed.
+ */
+function startApp(name: string, entry: string, env: NodeJS.ProcessEnv, prettify?: (line: string) => string): App {
   // `node --import tsx` rather than the tsx CLI: one process per app, so signals reach the app itself.
   // Own process group (detached) so a terminal's Ctrl-C reaches only this script, which forwards it once.
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -39,7 +48,10 @@ function startApp(name: string, entry: string, env: NodeJS.ProcessEnv): App {
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ] as const) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`[${name}] ${line}\n`));
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      const pretty = prettify?.(line);
+      out.write(pretty !== undefined && pretty !== line ? `${pretty}\n` : `[${name}] ${line}\n`);
+    });
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -64,8 +76,17 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const env = { ...process.env, DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl };
-  const apps = [startApp('api', 'apps/api/src/main.ts', env), startApp('worker', 'apps/worker/src/main.ts', env)];
+  const logFormat = process.env.LOG_FORMAT || 'auto'; // blank means the default, as in loadConfig
+  const pretty =
+    isLogFormat(logFormat) && resolveLogFormat({ format: logFormat, nodeEnv: process.env.NODE_ENV, isTty: process.stdout.isTTY }) === 'pretty';
+  const env = {
+    ...process.env,
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    ...(pretty ? { LOG_FORMAT: 'json' } : {}),
+  };
+  const prettify = pretty ? createLinePrettifier() : undefined;
+  const apps = [startApp('api', 'apps/api/src/main.ts', env, prettify), startApp('worker', 'apps/worker/src/main.ts', env, prettify)];
   const running = new Set(apps);
   const killOnExit = () => {
     for (const app of running) app.child.kill('SIGKILL');

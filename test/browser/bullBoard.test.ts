@@ -1,9 +1,11 @@
 // Bull Board in a real browser (issue #5): the API and a worker run as separate processes on a queue
 // prefix of their own; a run fails because the enrichment service answers 500 (one attempt only);
 // an operator logs in to the board, sees the etl-run queue with its failed job, opens the job, fixes
-// the service, retries the job from the UI, and the run completes in PostgreSQL. The last view is
-// saved as test-results/bull-board.png.
-import { mkdirSync } from 'node:fs';
+// the service, retries the job from the UI, and the run completes in PostgreSQL. Issue #12, point 6:
+// no request leaves the machine (Bull Board's Google Fonts link is gone), no console error, and the
+// page is translated also when opened with the credentials in its URL
+// (http://user:password@host/admin/queues), which used to leave it on raw keys such as MENU.QUEUES.
+// Screenshots: artifacts/screenshots/bull-board*.png.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Db } from '@tasklane/db';
@@ -18,7 +20,9 @@ import { launchChromium, type Browser } from './launchChromium.ts';
 
 const OPERATOR = { username: 'operator', password: 'board-password-123' };
 const API_TOKEN = 'browser-test-token-0123456789';
-const SCREENSHOT = 'test-results/bull-board.png';
+
+/** Untranslated i18next keys of Bull Board's UI (`MENU.QUEUES`, `QUEUE.STATUS.FAILED`, `DASHBOARD.JOBS_COUNT`). */
+const RAW_KEY = /\b(?:MENU|QUEUE|DASHBOARD|JOB|STATUS)\.[A-Z][A-Z0-9_.-]*/;
 
 /** A stand-in enrichment service: answers `status` to every POST. */
 async function startEnrichmentService(): Promise<{ url: string; setStatus(status: number): void; calls: () => number; close(): Promise<void> }> {
@@ -130,11 +134,34 @@ describe('Bull Board in headless Chromium', () => {
     await page.goto(`${api.url}/admin/queues/queue/etl-run/${runId}`);
     await page.getByText('succeeded').first().waitFor();
     await page.getByText(/Finished at/).first().waitFor();
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await browser.screenshot('bull-board');
 
-    // Only the blocked third-party font stylesheet may complain: no script error, no other CSP refusal.
-    const unexpected = browser.problems.filter((problem) => !/fonts\.googleapis\.com/.test(problem));
-    expect(unexpected).toEqual([]);
+    // Nothing left the machine, and nothing complained: no script error, no CSP refusal.
+    expect(browser.remoteRequests()).toEqual([]);
+    expect(browser.requests.some((url) => url.includes('/static/locales/'))).toBe(true);
+    expect(browser.problems).toEqual([]);
+    expect(await page.locator('body').innerText()).not.toMatch(RAW_KEY);
+  });
+
+  it('is translated when opened with the credentials in its URL, and drops them from the page URL', { timeout: 60_000 }, async () => {
+    const withCredentials = await launchChromium();
+    try {
+      const { page } = withCredentials;
+      const url = new URL('/admin/queues', api.url);
+      url.username = OPERATOR.username;
+      url.password = OPERATOR.password;
+      expect((await page.goto(url.href))?.status()).toBe(200);
+      // The queue card shows only once i18next has finished (loaded, or given up after its retries).
+      await page.locator('main').getByText('etl-run', { exact: true }).first().waitFor({ timeout: 30_000 });
+      const text = await page.locator('body').innerText();
+      expect(text).not.toMatch(RAW_KEY);
+      expect(text).toMatch(/\bFAILED\b/);
+      expect(await page.evaluate<string>('document.URL')).toBe(new URL('/admin/queues', api.url).href);
+      await withCredentials.screenshot('bull-board-credentials-in-url');
+      expect(withCredentials.remoteRequests()).toEqual([]);
+      expect(withCredentials.problems).toEqual([]);
+    } finally {
+      await withCredentials.close();
+    }
   });
 });

@@ -1,6 +1,5 @@
 // The docs page in a real browser: Swagger UI, served from the API process itself (no CDN), renders
-// the OpenAPI document under the API's security headers. Saved as test-results/api-docs.png.
-import { mkdirSync } from 'node:fs';
+// the OpenAPI document under the API's security headers. Saved as artifacts/screenshots/api-docs.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnApi, type SpawnedService } from '../support/spawnService.ts';
 import { uniqueQueuePrefix } from '../support/testQueue.ts';
@@ -36,8 +35,7 @@ describe('the API docs page in headless Chromium', () => {
     // The write shows its lock (bearer auth), and its example body is there to try.
     await page.locator('.opblock-put').filter({ hasText: '/resources/{id}' }).first().click();
     await page.getByText('"uptimeSeconds": 86400').first().waitFor();
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: 'test-results/api-docs.png' });
+    await browser.screenshot('api-docs');
     expect(browser.problems).toEqual([]);
   });
 });

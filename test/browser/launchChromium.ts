@@ -1,12 +1,24 @@
 // Headless Chromium for the browser tests: Debian's /usr/bin/chromium (installed by .ci/run), driven
 // by playwright-core (no browser download, ever), with a fresh profile per launch.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Where the browser tests save their screenshots: `artifacts/screenshots/` at the repository root
+ * (git-ignored; .ci/run prints the path so CI can keep them as artifacts).
+ */
+export const SCREENSHOT_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)), 'artifacts/screenshots');
+
+/** Hosts a page may send requests to: this machine only. */
+const LOCAL_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** URL schemes whose content never leaves the page. */
+const IN_PAGE_PROTOCOLS: ReadonlySet<string> = new Set(['data:', 'blob:', 'about:']);
 
 /** A browser context on a fresh profile, and every console message and page error it saw. */
 export interface Browser {
@@ -14,6 +26,15 @@ export interface Browser {
   page: Page;
   /** Console messages of type error/warning and uncaught page errors, as text. */
   problems: string[];
+  /** Every URL the page requested (blocked ones included), in order. */
+  requests: string[];
+  /** The requested URLs whose host is not this machine (`data:`, `blob:` and `about:` URLs stay in the page). */
+  remoteRequests(): string[];
+  /**
+   * Saves a full-page screenshot as `artifacts/screenshots/<name>.png`.
+   * @returns the file's absolute path
+   */
+  screenshot(name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,10 +62,24 @@ export async function launchChromium(options: { httpCredentials?: { username: st
     if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  const requests: string[] = [];
+  context.on('request', (request) => requests.push(request.url()));
   return {
     context,
     page,
     problems,
+    requests,
+    remoteRequests: () =>
+      requests.filter((url) => {
+        const { protocol, hostname } = new URL(url);
+        return !IN_PAGE_PROTOCOLS.has(protocol) && !LOCAL_HOSTS.has(hostname);
+      }),
+    async screenshot(name) {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const path = join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

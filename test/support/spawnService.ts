@@ -61,7 +61,9 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Spawne
   const [program, ...args] = [...(options.wrapCommand ?? []), process.execPath, '--import', 'tsx', options.entry];
   const child = spawn(program!, args, {
     cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    // Lines are parsed as pino JSON (their stdout is a pipe, so LOG_FORMAT=auto means JSON anyway);
+    // a LOG_FORMAT=pretty in the shell running the tests must not change that. A test may override it.
+    env: { ...process.env, LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: ServiceLine[] = [];

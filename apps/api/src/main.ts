@@ -3,9 +3,8 @@ import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { createQueues, createRedisConnection, enqueueEtlRuns } from '@tasklane/queue';
 import { createHttpEnricher } from '@tasklane/pipeline';
-import { createErrorLog, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, queueProbe } from '@tasklane/ops';
+import { createErrorLog, createEtlRunMetrics, createLogger, createMetricsRegistry, observeFinishedRuns, queueProbe } from '@tasklane/ops';
 import { Piscina } from 'piscina';
-import { pino } from 'pino';
 import { checkOpenAccess } from './auth/checkOpenAccess.ts';
 import { createApp } from './createApp.ts';
 import { createApiInstanceIdentity } from './lifecycle/createApiInstanceIdentity.ts';
@@ -23,7 +22,7 @@ import { listen } from './listen.ts';
 const config = loadConfig();
 // Its id changes when another instance declares this one dead (issue #9): read `instance.id` at use.
 const instance = createApiInstanceIdentity();
-const logger = pino({ level: config.log.level, base: { service: 'api' }, mixin: () => ({ instanceId: instance.id }) });
+const logger = createLogger({ ...config.log, nodeEnv: config.env, base: { service: 'api' }, mixin: () => ({ instanceId: instance.id }) });
 try {
   checkOpenAccess(config.env, config.auth, logger);
 } catch (error) {

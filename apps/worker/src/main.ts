@@ -5,18 +5,17 @@ import { createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
 import { Queue, Worker } from 'bullmq';
-import { pino } from 'pino';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
 import { deferWhileDatabaseUnavailable } from './deferWhileDatabaseUnavailable.ts';
 import { createFailedJobReconciler } from './reconcileFailedJobs.ts';
 import { createHttpEnricher } from '@tasklane/pipeline';
-import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
+import { checkReadiness, createEtlRunMetrics, createLogger, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
 import { startOpsServer } from './ops/startOpsServer.ts';
 
 const config = loadConfig();
 /** Recorded as `leased_by` on the runs this process claims (issue #9: fenced run transitions). */
 const workerId = `worker:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-const logger = pino({ level: config.log.level, base: { service: 'worker', hostname: hostname(), pid: process.pid, workerId } });
+const logger = createLogger({ ...config.log, nodeEnv: config.env, base: { service: 'worker', hostname: hostname(), pid: process.pid, workerId } });
 const closers: (() => Promise<unknown>)[] = [];
 
 const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });

@@ -21,6 +21,7 @@ export type Lane = (typeof LANES)[number];
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.url().optional(),
@@ -109,7 +110,15 @@ const envSchema = z.object({
 /** Tasklane's settings, parsed once at a process's edge (see {@link loadConfig}). */
 export interface Config {
   readonly env: 'development' | 'test' | 'production';
-  readonly log: { readonly level: string };
+  readonly log: {
+    readonly level: string;
+    /**
+     * `LOG_FORMAT`: `json` (pino JSON lines), `pretty` (pino-pretty: coloured, local wall-clock time),
+     * or `auto`: pretty when stdout is a terminal and `NODE_ENV` is not `production`, JSON otherwise.
+     * @defaultValue 'auto'
+     */
+    readonly format: 'auto' | 'json' | 'pretty';
+  };
   readonly http: {
     readonly host: string;
     /** TCP port; 0 picks a free one. @defaultValue 3000 */
@@ -338,7 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (crossChecks.length > 0) throw new ConfigError(crossChecks);
   return deepFreeze({
     env: e.NODE_ENV,
-    log: { level: e.LOG_LEVEL },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     http: {
       host: e.HOST,
       port: e.PORT,

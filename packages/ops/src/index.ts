@@ -10,3 +10,5 @@ export { listenServer } from './listenServer.ts';
 export { createErrorLog } from './createErrorLog.ts';
 export type { ErrorLogOptions } from './createErrorLog.ts';
 export { answerMalformedRequests } from './answerMalformedRequests.ts';
+export { createLogger, createLinePrettifier, isLogFormat, LOG_FORMATS, prettyLogOptions, resolveLogFormat } from './createLogger.ts';
+export type { CreateLoggerOptions, LogFormat, LogFormatContext } from './createLogger.ts';

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createSecretMatcher, readAuthorization } from '@tasklane/ops';
 import { ForbiddenError, HttpError, ServiceUnavailableError, UnauthorizedError } from '../http/httpErrors.ts';
 import { isSafeMethod } from '../http/isSafeMethod.ts';
+import { BOARD_PAGE_SCRIPT, BOARD_PAGE_SCRIPT_PATH, rewriteBoardPage } from './boardPage.ts';
 
 /** Bull Board settings (config `BOARD_*`). The board is off unless some credential is configured. */
 export interface BoardOptions {
@@ -40,6 +41,9 @@ export function boardDisabledReason(options: Pick<BoardOptions, 'basicAuth' | 't
  * assets and its JSON API — needs basic auth or a bearer token: without, 401 with a `Basic`
  * challenge (so a browser asks for the password) or a `Bearer` one. In read-only mode the adapters
  * hide the board's action buttons and this layer answers 403 to any write it is sent anyway.
+ * Its HTML page is rewritten by {@link rewriteBoardPage}: no third-party font link, and a small
+ * script of ours (served at `<path>/tasklane-board.js`) so the page works when opened with
+ * credentials in its URL.
  *
  * @bull-board/koa 9.10 targets Koa 3 and @koa/router 15 (its peer range), and builds its own Koa
  * sub-app mounted with koa-mount, so it slots in as one middleware. Its own error handler puts
@@ -81,6 +85,13 @@ export function bullBoard(options: BoardOptions, logger: Logger): Middleware {
 
   const timeoutMs = options.timeoutMs ?? 10_000;
   const served: Middleware = async (ctx, next) => {
+    if (ctx.path === `${base}${BOARD_PAGE_SCRIPT_PATH}` && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.state.route = ctx.path;
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = BOARD_PAGE_SCRIPT;
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const handled = board(ctx, next);
     const timedOut = await Promise.race([
@@ -100,6 +111,7 @@ export function bullBoard(options: BoardOptions, logger: Logger): Middleware {
       log.error({ status: ctx.status, board: ctx.body }, 'bull board request failed');
       throw new HttpError(500, 'internal_error', 'internal server error');
     }
+    if (typeof ctx.body === 'string' && ctx.response.is('html')) ctx.body = rewriteBoardPage(ctx.body);
   };
 
   const guarded = compose([guard, served]);

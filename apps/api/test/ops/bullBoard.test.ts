@@ -58,6 +58,17 @@ describe('Bull Board with basic auth and a bearer token', () => {
     }
   });
 
+  it('links nothing on another host, and serves its credentials-in-URL script behind the same auth', async () => {
+    const page = await request(app.baseUrl, 'GET', '/admin/queues/', { headers: AUTH });
+    expect(page.text).not.toMatch(/fonts\.googleapis\.com|(?:href|src)\s*=\s*["']?(?:https?:)?\/\//i);
+    expect(page.text).toMatch(/<base href="\/admin\/queues\/" \/>\s*<script src="tasklane-board\.js"><\/script>/);
+    expect((await request(app.baseUrl, 'GET', '/admin/queues/tasklane-board.js')).status).toBe(401);
+    const script = await request(app.baseUrl, 'GET', '/admin/queues/tasklane-board.js', { headers: AUTH });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(script.text).toContain('location.replace(url.href)');
+  });
+
   it('serves its JSON API behind the same auth, listing the etl-run queue with its job counts', async () => {
     expect((await request(app.baseUrl, 'GET', '/admin/queues/api/queues')).status).toBe(401);
     const response = await request(app.baseUrl, 'GET', '/admin/queues/api/queues', { headers: AUTH });

@@ -93,6 +93,8 @@ export async function startBenchStack(options: {
     API_TOKENS: token,
     // As deployed; the worker logs one line per job. The ready lines below are info lines.
     LOG_LEVEL: 'info',
+    // The ready lines are read as JSON, whatever LOG_FORMAT the shell running the bench has.
+    LOG_FORMAT: 'json',
     DATABASE_URL: services.databaseUrl,
     REDIS_URL: services.redisUrl,
     QUEUE_PREFIX: queuePrefix,
