@@ -155,6 +155,19 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
   }
 
   /** The runs among `runIds` not `succeeded` now. */
+  /**
+   * Waits until PostgreSQL runs no statement from `address`: a statement the server received before
+   * the host died or was cut off still completes (a commit included), and one it did not receive never
+   * will, so only after this is "unfinished" final for that host.
+   */
+  async function settledFrom(address: string): Promise<void> {
+    await waitFor(`no active statement from ${address}`, async () => {
+      const [row] = await suite!.db.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE client_addr = ${address}::inet AND state = 'active'`;
+      return row?.n === 0 ? true : undefined;
+    }, { timeoutMs: 30_000 });
+  }
+
   async function unfinishedNow(runIds: readonly string[]): Promise<Set<string>> {
     const rows = await suite!.db.$queryRaw<{ id: string }[]>`
       SELECT id::text AS id FROM etl_runs WHERE id = ANY(${[...runIds]}::uuid[]) AND status <> 'succeeded'`;
@@ -328,6 +341,7 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
     const killed = await net.host(victim).crash();
     expect(killed).toContain(workers.get(victim)!.pid);
     // What the dead worker had finished before it died is its own; everything else is not.
+    await settledFrom(net.host(victim).address);
     const unfinishedAtCrash = await unfinishedNow(runIds);
 
     await waitForStatuses(runIds, 'succeeded', 120_000);
@@ -354,6 +368,7 @@ describe.skipIf(unavailable !== undefined)('Tasklane on several hosts (network n
     const victimHost = net.host(victim);
     const victimWorker = workers.get(victim)!;
     await victimHost.partition();
+    await settledFrom(victimHost.address);
     const unfinishedAtPartition = await unfinishedNow(runIds);
     let healed = false;
     try {
