@@ -2,13 +2,15 @@
 // processes, configured only by the standard OTEL_* variables, export their spans over OTLP/HTTP
 // (JSON) to a receiver this test runs. A PUT carrying a W3C `traceparent` must yield ONE trace, the
 // caller's, holding PUT → dispatch → process → commit with the right parent links, for the queue
-// lane (BullMQ producer → consumer through the job) and for an in-process lane.
+// lane (BullMQ producer → consumer through the job) and for an in-process lane. A run the outbox
+// relay publishes later (Redis was down at the PUT) still joins the write's trace.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '@tasklane/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { createE2eSuite, isFinished, waitForRun, type E2eSuite, type SpawnedApi } from '../support/e2eSuite.ts';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.ts';
 import type { SpawnedService } from '../support/spawnService.ts';
 import { uniqueResourceId } from '../support/testDb.ts';
 import { waitFor } from '../support/waitFor.ts';
@@ -44,6 +46,13 @@ function only(spans: readonly ReceivedSpan[], what: string, matches: (span: Rece
   return found[0]!;
 }
 
+/** Exports to `receiver` as JSON, within 100 ms of a span ending, so the tests wait little. */
+const otelEnv = (receiver: OtlpReceiver) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_BSP_SCHEDULE_DELAY: '100',
+});
+
 describe('OpenTelemetry traces from the PUT through its lane to the records commit', () => {
   let receiver: OtlpReceiver;
   let suite: E2eSuite;
@@ -53,14 +62,7 @@ describe('OpenTelemetry traces from the PUT through its lane to the records comm
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    suite = await createE2eSuite('otel', {
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        // Export within 100 ms of a span ending, so the test waits little.
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-      },
-    });
+    suite = await createE2eSuite('otel', { env: otelEnv(receiver) });
     db = suite.db;
     [api, worker] = await Promise.all([suite.startApi(), suite.startWorker()]);
   });
@@ -180,5 +182,61 @@ describe('OpenTelemetry traces from the PUT through its lane to the records comm
       { timeoutMs: 30_000 },
     );
     expect(commit.service).toBe('tasklane-api');
+  });
+});
+
+describe('a queue-lane run the outbox relay publishes after a Redis outage', () => {
+  let receiver: OtlpReceiver;
+  let redis: PrivateRedis;
+  let suite: E2eSuite;
+  let api: SpawnedApi;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    redis = await startPrivateRedis();
+    suite = await createE2eSuite('otel_relay', { redisUrl: redis.url, env: otelEnv(receiver) });
+    const fastRelay = { OUTBOX_RELAY_INTERVAL_MS: '200', OUTBOX_RELAY_AFTER_MS: '300', REDIS_CONNECT_TIMEOUT_MS: '500', ENQUEUE_TIMEOUT_MS: '500' };
+    [api] = await Promise.all([suite.startApi(fastRelay), suite.startWorker({ REDIS_CONNECT_TIMEOUT_MS: '500' })]);
+  });
+
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.start().catch(() => {});
+    await suite?.close();
+    await redis?.close();
+    await receiver?.close();
+  });
+
+  it('joins the trace of the write: the worker’s consumer span is a child of the PUT’s server span', async () => {
+    await redis.stop();
+    const caller = callerContext();
+    const put = await putResource(api.url, uniqueResourceId('otel-relay'), { info: { Late: 'yes' } }, {
+      headers: { traceparent: caller.traceparent, 'Tasklane-Lane': 'queue' },
+    });
+    expect(put.status, put.text).toBe(201);
+    expect(put.json.run).toMatchObject({ dispatched: false, status: 'queued' });
+    await redis.start();
+    const run = await waitForRun(suite.db, put.json.run.id, 'to finish once the relay published it', isFinished, { timeoutMs: 60_000 });
+    expect(run.status).toBe('succeeded');
+
+    const spans = await waitFor(
+      `the worker's spans in trace ${caller.traceId}`,
+      () => {
+        const trace = receiver.trace(caller.traceId);
+        return trace.some((span) => span.kind === SPAN_KIND.consumer) && trace.some((span) => span.name === 'SELECT commit_run_records') ? trace : undefined;
+      },
+      { timeoutMs: 30_000, describeLast: () => `${drawTrace(receiver.trace(caller.traceId))}\n${suite.output(15)}` },
+    );
+    const server = only(spans, 'HTTP server', (span) => span.kind === SPAN_KIND.server);
+    expect(server.parentSpanId).toBe(caller.spanId);
+    const dispatch = only(spans, 'dispatch', (span) => span.name === 'dispatch etl-run');
+    expect(dispatch.statusCode, 'the failed dispatch is marked failed').toBe(2);
+    const consumer = only(spans, 'BullMQ consumer', (span) => span.kind === SPAN_KIND.consumer);
+    expect(consumer).toMatchObject({ service: 'tasklane-worker', parentSpanId: server.spanId });
+    const commit = only(spans, 'commit', (span) => span.name === 'SELECT commit_run_records');
+    expect(commit).toMatchObject({ service: 'tasklane-worker', parentSpanId: consumer.spanId });
+    // The relay's own bulk add is a producer span of another trace (a relay pass), not of this one.
+    const relayAdd = receiver.spans.find((span) => span.kind === SPAN_KIND.producer && span.name.startsWith('addBulk'));
+    expect(relayAdd, 'the relay added the job with addBulk').toBeDefined();
+    expect(relayAdd!.traceId).not.toBe(caller.traceId);
   });
 });

@@ -128,6 +128,7 @@ const relay = startOutboxRelay({
   instanceId: instance.id,
   ...config.outboxRelay,
   redisTimeoutMs: config.redis.enqueueTimeoutMs,
+  tracing,
 });
 closers.push({ name: 'outbox relay', close: () => relay.stop() });
 

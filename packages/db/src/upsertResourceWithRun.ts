@@ -18,6 +18,11 @@ export interface UpsertResourceInput {
   requestId?: string | null;
   /** Instance id of the process that will own an in-process run; null for the queue lane. */
   ownerId?: string | null;
+  /**
+   * The write's W3C trace context as JSON text (`{"traceparent":"00-…"}`), kept so the outbox relay
+   * can publish the run's job into the same trace; null when tracing is off.
+   */
+  traceContext?: string | null;
 }
 
 /** Result of {@link upsertResourceWithRun}. */
@@ -35,7 +40,7 @@ export interface SqlStatement {
 
 /**
  * The one statement {@link upsertResourceWithRun} runs for `input`: its `text` is the SQL with
- * `$1…$10` placeholders and `values` the parameters in order (a `pg` QueryConfig). Exported so a
+ * `$1…$11` placeholders and `values` the parameters in order (a `pg` QueryConfig). Exported so a
  * measurement can run exactly this statement below the API (the bench's statement limit, issue #10)
  * without copying its SQL.
  */
@@ -55,6 +60,7 @@ export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlS
       initialStatus,
       initialStatus === 'skipped',
       initialStatus === 'skipped' ? 'lane none: no ETL' : null,
+      input.traceContext ?? null,
     ],
   };
 }
@@ -83,7 +89,7 @@ export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput):
   return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
 }
 
-/** The upsert and the run's insert, one statement; parameters $1…$10 as in {@link upsertResourceWithRun}. */
+/** The upsert and the run's insert, one statement; parameters $1…$11 as in {@link upsertResourceWithRun}. */
 const UPSERT_SQL = `
     WITH resource AS (
       INSERT INTO resources (id, name, attributes, version)
@@ -95,10 +101,10 @@ const UPSERT_SQL = `
             updated_at = CURRENT_TIMESTAMP
       RETURNING ${resourceColumns.text}
     ), run AS (
-      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
+      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error, trace_context)
       SELECT resource.id, resource.version, $4::"EtlLane", $5::jsonb,
              $6::text, $7::text, $8::"EtlRunStatus",
-             CASE WHEN $9::boolean THEN CURRENT_TIMESTAMP END, $10::text
+             CASE WHEN $9::boolean THEN CURRENT_TIMESTAMP END, $10::text, $11::text
       FROM resource
       RETURNING ${runColumns.text}
     )

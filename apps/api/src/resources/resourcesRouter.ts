@@ -103,6 +103,9 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
     const requestId = ctx.state.requestId as string;
     let written: Awaited<ReturnType<typeof upsertResourceWithRun>>;
     try {
+      // The request's trace context, stored with the run: a job the outbox relay publishes later
+      // continues this trace (issue #12). Read here, where the server span is the active one.
+      const traceContext = tracing.enabled ? tracing.inject() : undefined;
       written = await tracing.inSpan('INSERT resources etl_runs', upsertSpan, () =>
         upsertResourceWithRun(deps.db, {
           id,
@@ -112,6 +115,7 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
           lane: lane.name,
           requestId,
           ownerId: lane.ownerId ?? null,
+          traceContext: traceContext ? JSON.stringify(traceContext) : null,
         }),
       );
     } catch (error) {
