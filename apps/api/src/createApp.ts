@@ -92,8 +92,9 @@ export interface AppDeps {
 /**
  * Builds the Koa app. Does not listen: `main.ts` does, tests call `app.callback()`.
  *
- * Middleware, outermost first: the HTTP server span (only when tracing is on) → request id → request metrics and log line → error handler →
- * security headers → CORS → Bull Board (under its path, behind its own auth) → routes. Routes:
+ * Middleware, outermost first: the HTTP server span (only when tracing is on) → request id →
+ * request metrics and log line → error handler → security headers → CORS → Bull Board (under its
+ * path, behind its own auth) → routes. Routes:
  * operations (`/healthz`, `/readyz`, `/metrics`), the API contract (`/openapi.json`, `/docs`), and
  * the API itself (`/resources…`, `/etl-runs…`) behind access control and the write rate limit.
  */
