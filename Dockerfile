@@ -37,6 +37,7 @@ COPY packages/etl/package.json ./packages/etl/
 COPY packages/ops/package.json ./packages/ops/
 COPY packages/pipeline/package.json ./packages/pipeline/
 COPY packages/queue/package.json ./packages/queue/
+COPY packages/tracing/package.json ./packages/tracing/
 COPY packages/webhook-corpus/package.json ./packages/webhook-corpus/
 COPY apps/api/package.json ./apps/api/
 COPY apps/bench/package.json ./apps/bench/

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Db } from '@tasklane/db';
+import type { Tracing } from '@tasklane/tracing';
 import type { Lane as LaneName } from '@tasklane/config';
 import { checkReadiness, createMetricsRegistry, postgresProbe, redisProbe, registerQueueDepthMetric } from '@tasklane/ops';
 import type { ReadinessProbe } from '@tasklane/ops';
@@ -15,6 +16,7 @@ import { boardDisabledReason, bullBoard } from './board/bullBoard.ts';
 import { etlRunsRouter } from './etlRuns/etlRunsRouter.ts';
 import { errorHandler } from './http/errorHandler.ts';
 import { requestId } from './http/requestId.ts';
+import { traceRequests } from './http/traceRequests.ts';
 import { createLinks } from './http/views.ts';
 import { createLaneSelector } from './lanes/createLaneSelector.ts';
 import type { Lane } from './lanes/Lane.ts';
@@ -80,13 +82,19 @@ export interface AppDeps {
   readinessTimeoutMs?: number;
   /** More `/readyz` checks by name, e.g. `{ enqueue: queueProbe(queues.etlRun) }`. @defaultValue none */
   readinessProbes?: Readonly<Record<string, ReadinessProbe>>;
+  /**
+   * OpenTelemetry traces (`startTracing` of @tasklane/tracing): an HTTP server span per request,
+   * and spans for the upsert and the dispatch of a write. @defaultValue off (`TRACING_OFF`)
+   */
+  tracing?: Tracing;
 }
 
 /**
  * Builds the Koa app. Does not listen: `main.ts` does, tests call `app.callback()`.
  *
- * Middleware, outermost first: request id → request metrics and log line → error handler →
- * security headers → CORS → Bull Board (under its path, behind its own auth) → routes. Routes:
+ * Middleware, outermost first: the HTTP server span (only when tracing is on) → request id →
+ * request metrics and log line → error handler → security headers → CORS → Bull Board (under its
+ * path, behind its own auth) → routes. Routes:
  * operations (`/healthz`, `/readyz`, `/metrics`), the API contract (`/openapi.json`, `/docs`), and
  * the API itself (`/resources…`, `/etl-runs…`) behind access control and the write rate limit.
  */
@@ -123,6 +131,7 @@ export function createApp(deps: AppDeps): Koa {
       selectLane,
       bodyLimitBytes: deps.http.bodyLimitBytes,
       bodyThreads: deps.http.bodyThreads,
+      tracing: deps.tracing,
       awaitWait: deps.awaitWait ?? { defaultSeconds: 5, maxSeconds: 60 },
     }).routes(),
     etlRunsRouter({ db: deps.db, links, lanes, statsMaxWindowSeconds: deps.statsMaxWindowSeconds }).routes(),
@@ -141,6 +150,7 @@ export function createApp(deps: AppDeps): Koa {
     api.routes(),
   );
 
+  if (deps.tracing?.enabled) app.use(traceRequests(deps.tracing));
   app.use(requestId(deps.logger));
   app.use(observeRequests({ registry, logger: deps.logger }));
   app.use(errorHandler(deps.logger));

@@ -3,6 +3,7 @@ import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
 import { createQueues, createRedisConnection, enqueueEtlRuns } from '@tasklane/queue';
 import { createHttpEnricher } from '@tasklane/pipeline';
+import { startTracing } from '@tasklane/tracing';
 import { createErrorLog, createEtlRunMetrics, createLogger, createMetricsRegistry, observeFinishedRuns, queueProbe } from '@tasklane/ops';
 import { Piscina } from 'piscina';
 import { checkOpenAccess } from './auth/checkOpenAccess.ts';
@@ -32,6 +33,11 @@ try {
 /** Closed in reverse order of creation on shutdown. */
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
+// First, so BullMQ's queues get its telemetry; closed last, so the spans of the drain are exported.
+// Off unless an OTLP endpoint or OTEL_TRACES_EXPORTER is set: then no OpenTelemetry code is loaded.
+const tracing = await startTracing(config.tracing, { defaultServiceName: 'tasklane-api' });
+closers.push({ name: 'tracing', close: () => tracing.shutdown() });
+
 const db = createDb(config.database);
 closers.push({ name: 'database', close: () => db.$disconnect() });
 const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
@@ -44,6 +50,7 @@ const queues = createQueues(redis, {
   prefix: config.queue.prefix,
   jobs: config.queue,
   onError: logRedisError,
+  telemetry: tracing.bullmq,
 });
 closers.push({ name: 'queues', close: () => queues.close() });
 
@@ -70,6 +77,7 @@ const executor = createInProcessExecutor({
   testDelayMs,
   enrich,
   onRunFinished,
+  tracing,
 });
 const pool = new Piscina<string, ReturnType<typeof transformInfoJson>>({
   filename: new URL('./lanes/transformWorker.ts', import.meta.url).href,
@@ -119,6 +127,7 @@ const relay = startOutboxRelay({
   instanceId: instance.id,
   ...config.outboxRelay,
   redisTimeoutMs: config.redis.enqueueTimeoutMs,
+  tracing,
 });
 closers.push({ name: 'outbox relay', close: () => relay.stop() });
 
@@ -152,6 +161,7 @@ const app = createApp({
   board: { path: config.board.path, basicAuth: config.board.basicAuth, tokens: config.board.tokens, readOnly: config.board.readOnly },
   metrics: { registry, token: config.metrics.token, strandedAfterMs: config.outboxRelay.afterMs },
   statsMaxWindowSeconds: config.stats.maxWindowSeconds,
+  tracing,
 });
 const server = await listen(app, config.http);
 logger.info(
@@ -165,6 +175,7 @@ logger.info(
   },
   `Tasklane API listening on ${server.url}`,
 );
+if (tracing.enabled) logger.info({ exporters: config.tracing.exporters, url: config.tracing.otlp.url }, 'tracing on: spans exported by OpenTelemetry');
 
 let stopping = false;
 /**

@@ -3,6 +3,7 @@ import { isDatabaseUnavailable, recordRunFailure } from '@tasklane/db';
 import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import type { EtlRunJob } from '@tasklane/queue';
+import type { Tracing } from '@tasklane/tracing';
 import { etlRunJobSchema } from '@tasklane/queue';
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -24,6 +25,11 @@ export interface EtlRunProcessorDeps {
    * or failed on its last attempt), e.g. to observe its metrics. Must not throw. @defaultValue none
    */
   onRunFinished?: (runId: string) => void;
+  /**
+   * Spans of the claim, transform and commit (`processRun`), children of BullMQ's consumer span
+   * (`process etl-run`, active while the processor runs when the Worker has `telemetry`). @defaultValue off
+   */
+  tracing?: Tracing | undefined;
 }
 
 /**
@@ -55,7 +61,7 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
     let lease: string | undefined;
     try {
       const outcome = await processRun(
-        { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
+        { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich, tracing: deps.tracing },
         runId,
         { lane: 'queue', leasedBy: deps.workerId, takeover: true, onClaimed: (claimed) => (lease = claimed) },
       );

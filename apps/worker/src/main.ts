@@ -9,6 +9,7 @@ import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
 import { deferWhileDatabaseUnavailable } from './deferWhileDatabaseUnavailable.ts';
 import { createFailedJobReconciler } from './reconcileFailedJobs.ts';
 import { createHttpEnricher } from '@tasklane/pipeline';
+import { startTracing } from '@tasklane/tracing';
 import { checkReadiness, createEtlRunMetrics, createLogger, createMetricsRegistry, observeFinishedRuns, postgresProbe, redisProbe } from '@tasklane/ops';
 import { startOpsServer } from './ops/startOpsServer.ts';
 
@@ -17,6 +18,11 @@ const config = loadConfig();
 const workerId = `worker:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const logger = createLogger({ ...config.log, nodeEnv: config.env, base: { service: 'worker', hostname: hostname(), pid: process.pid, workerId } });
 const closers: (() => Promise<unknown>)[] = [];
+
+// First, so the Worker gets BullMQ's telemetry; closed last, so the spans of the drain are exported.
+// Off unless an OTLP endpoint or OTEL_TRACES_EXPORTER is set: then no OpenTelemetry code is loaded.
+const tracing = await startTracing(config.tracing, { defaultServiceName: 'tasklane-worker' });
+closers.push(() => tracing.shutdown());
 
 const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });
 closers.push(() => db.$disconnect());
@@ -33,6 +39,7 @@ const processor = createEtlRunProcessor({
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
   onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
+  tracing,
 });
 // A PostgreSQL outage defers the job without spending an attempt (issue #9, "What must hold" 6).
 const databaseRetry = { initialDelayMs: config.queue.backoffMs, maxDelayMs: config.worker.databaseRetryMaxMs };
@@ -42,6 +49,8 @@ const worker = new Worker(QUEUE_NAMES.etlRun, deferWhileDatabaseUnavailable(proc
   concurrency: config.worker.concurrency,
   lockDuration: config.worker.lockDurationMs,
   stalledInterval: config.worker.stalledIntervalMs,
+  // A consumer span per job (`process etl-run`), child of the producer span the API's add started.
+  ...(tracing.bullmq ? { telemetry: tracing.bullmq } : {}),
 });
 worker.on('error', (err) => logger.error({ err }, 'worker error'));
 // BullMQ's job state and the run row agree once a job failed for good (see reconcileFailedJobs.ts).

@@ -158,4 +158,58 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(message);
     });
   });
+
+  describe('tracing (standard OTEL_* variables)', () => {
+    it('is off by default, and with every OTEL_* blank', () => {
+      expect(loadConfig({}).tracing.enabled).toBe(false);
+      expect(loadConfig({ OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing.enabled).toBe(false);
+    });
+
+    it('turns on with an OTLP endpoint and appends /v1/traces to the general one only', () => {
+      const general = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing;
+      expect(general).toMatchObject({ enabled: true, exporters: ['otlp'], otlp: { url: 'http://collector:4318/v1/traces', protocol: 'http/protobuf' } });
+      const specific = loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom' }).tracing;
+      expect(specific).toMatchObject({ enabled: true, otlp: { url: 'http://collector:4318/custom' } });
+    });
+
+    it('turns on with OTEL_TRACES_EXPORTER=otlp (default endpoint) and stays off with none or OTEL_SDK_DISABLED=TRUE', () => {
+      expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toMatchObject({ enabled: true, otlp: { url: 'http://localhost:4318/v1/traces' } });
+      expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing.enabled).toBe(false);
+      expect(loadConfig({ OTEL_SDK_DISABLED: 'TRUE', OTEL_TRACES_EXPORTER: 'otlp' }).tracing.enabled).toBe(false);
+    });
+
+    it('parses sampler, propagators, headers, resource attributes and the batch processor', () => {
+      const tracing = loadConfig({
+        OTEL_TRACES_EXPORTER: 'console',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_PROPAGATORS: 'tracecontext',
+        OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%2Cb, x=1',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      }).tracing;
+      expect(tracing).toMatchObject({
+        enabled: true,
+        exporters: ['console'],
+        sampler: { name: 'parentbased_traceidratio', ratio: 0.25 },
+        propagators: ['tracecontext'],
+        otlp: { headers: { 'api-key': 'a,b', x: '1' }, protocol: 'http/json' },
+        resourceAttributes: { 'deployment.environment.name': 'staging' },
+        batch: { scheduleDelayMs: 100, maxQueueSize: 2048 },
+      });
+      expect(loadConfig({ OTEL_PROPAGATORS: 'none' }).tracing.propagators).toEqual([]);
+    });
+
+    it.each([
+      ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+      ['OTEL_TRACES_EXPORTER', 'zipkin'],
+      ['OTEL_PROPAGATORS', 'b3'],
+      ['OTEL_TRACES_SAMPLER_ARG', '2'],
+      ['OTEL_SDK_DISABLED', 'yes'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'novalue'],
+    ])('rejects %s=%s with a ConfigError naming it', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+  });
 });

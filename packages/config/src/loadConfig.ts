@@ -14,6 +14,38 @@ const tokenList = envList.pipe(
   z.array(z.string().min(16, 'each token must be at least 16 characters').regex(/^\S+$/, 'tokens may not contain whitespace')),
 );
 
+/** An OpenTelemetry boolean: `true`/`false`, case-insensitive (OTel specification, "Configuration: Environment Variables"). */
+const otelBoolean = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false']))
+  .transform((value) => value === 'true');
+
+/** OTLP over HTTP only: `grpc` would need another exporter and its gRPC stack. */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], 'supported: http/protobuf, http/json (grpc is not)');
+
+/**
+ * A W3C Baggage-style list as OTel uses for `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_RESOURCE_ATTRIBUTES`:
+ * `key=value,key2=value2`, keys and values percent-decoded.
+ */
+const keyValueList = z.string().transform((list, ctx) => {
+  const pairs: Record<string, string> = {};
+  for (const item of list.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const at = item.indexOf('=');
+    if (at <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected key=value, got ${JSON.stringify(item)}` });
+      return z.NEVER;
+    }
+    try {
+      pairs[decodeURIComponent(item.slice(0, at).trim())] = decodeURIComponent(item.slice(at + 1).trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `bad percent-encoding in ${JSON.stringify(item)}` });
+      return z.NEVER;
+    }
+  }
+  return pairs;
+});
+
 /** The lanes a run can take. `none` is the bench baseline: upsert only, no ETL. */
 export const LANES = ['none', 'inline', 'await', 'thread', 'queue'] as const;
 export type Lane = (typeof LANES)[number];
@@ -105,6 +137,26 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  // --- Tracing (issue #12): the standard OpenTelemetry variables, see `Config.tracing` ---
+  OTEL_SDK_DISABLED: otelBoolean.default(false),
+  OTEL_TRACES_EXPORTER: envList.pipe(z.array(z.enum(['otlp', 'console', 'none']))).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList.optional(),
+  OTEL_EXPORTER_OTLP_TIMEOUT: positiveInt.default(10_000),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList.optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  OTEL_PROPAGATORS: envList.pipe(z.array(z.enum(['tracecontext', 'baggage', 'none'], 'supported: tracecontext, baggage, none'))).default(['tracecontext', 'baggage']),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).default(5000),
+  OTEL_BSP_EXPORT_TIMEOUT: positiveInt.default(30_000),
+  OTEL_BSP_MAX_QUEUE_SIZE: positiveInt.default(2048),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: positiveInt.default(512),
 });
 
 /** Tasklane's settings, parsed once at a process's edge (see {@link loadConfig}). */
@@ -305,6 +357,53 @@ export interface Config {
    * Enabled by configuration only, never by a request.
    */
   readonly etlTestDelay: { readonly enabled: boolean; readonly delayMs: number };
+  /**
+   * OpenTelemetry traces (issue #12), from the standard `OTEL_*` variables (OTel specification,
+   * "Environment Variable Specification"; only the ones listed in `.env.example` are read). OFF by
+   * default: `enabled` when `OTEL_SDK_DISABLED` is not `true` and either `OTEL_TRACES_EXPORTER` names
+   * `otlp` or `console`, or it is unset and an OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set. When off, no SDK is loaded.
+   */
+  readonly tracing: {
+    readonly enabled: boolean;
+    /** Where spans go: OTLP over HTTP, and/or stdout (`console`, for debugging). */
+    readonly exporters: readonly ('otlp' | 'console')[];
+    readonly otlp: {
+      /**
+       * The traces URL: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, else `OTEL_EXPORTER_OTLP_ENDPOINT`
+       * + `/v1/traces` (OTLP/HTTP specification). @defaultValue 'http://localhost:4318/v1/traces'
+       */
+      readonly url: string;
+      /** `http/protobuf` or `http/json` (`OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`). @defaultValue 'http/protobuf' */
+      readonly protocol: 'http/protobuf' | 'http/json';
+      /** Extra request headers, e.g. an API key (`OTEL_EXPORTER_OTLP_HEADERS`). @defaultValue {} */
+      readonly headers: Readonly<Record<string, string>>;
+      /** Deadline of one export request, in ms (`OTEL_EXPORTER_OTLP_TIMEOUT`). @defaultValue 10000 */
+      readonly timeoutMs: number;
+    };
+    /** `service.name` (`OTEL_SERVICE_NAME`). @defaultValue undefined: each process names itself (`tasklane-api`, `tasklane-worker`) */
+    readonly serviceName: string | undefined;
+    /** More resource attributes (`OTEL_RESOURCE_ATTRIBUTES`). @defaultValue {} */
+    readonly resourceAttributes: Readonly<Record<string, string>>;
+    /** `OTEL_TRACES_SAMPLER` and its ratio (`OTEL_TRACES_SAMPLER_ARG`, for the `*traceidratio` samplers). @defaultValue parentbased_always_on, ratio 1 */
+    readonly sampler: {
+      readonly name: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+      readonly ratio: number;
+    };
+    /** Context propagation formats (`OTEL_PROPAGATORS`); `none` turns propagation off. @defaultValue ['tracecontext', 'baggage'] */
+    readonly propagators: readonly ('tracecontext' | 'baggage')[];
+    /** The batch span processor (`OTEL_BSP_*`): export every `scheduleDelayMs`, at most `maxExportBatchSize` spans a request, drop past `maxQueueSize`. */
+    readonly batch: {
+      /** @defaultValue 5000 */
+      readonly scheduleDelayMs: number;
+      /** @defaultValue 30000 */
+      readonly exportTimeoutMs: number;
+      /** @defaultValue 2048 */
+      readonly maxQueueSize: number;
+      /** @defaultValue 512 */
+      readonly maxExportBatchSize: number;
+    };
+  };
 }
 
 /** Thrown by {@link loadConfig} when the environment holds an invalid setting. */
@@ -426,7 +525,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       http: { host: e.WORKER_HTTP_HOST, port: e.WORKER_HTTP_PORT },
     },
     etlTestDelay: { enabled: e.ETL_TEST_ENABLE, delayMs: e.ETL_TEST_DELAY_MS },
+    tracing: tracingSettings(e),
   });
+}
+
+/** `Config.tracing` from the parsed `OTEL_*` variables (the enabling rule is documented there). */
+function tracingSettings(e: z.infer<typeof envSchema>): Config['tracing'] {
+  const named = e.OTEL_TRACES_EXPORTER?.filter((name) => name !== 'none') as ('otlp' | 'console')[] | undefined;
+  const endpointSet = e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
+  const exporters = e.OTEL_TRACES_EXPORTER === undefined ? (endpointSet ? (['otlp'] as const) : []) : [...new Set(named)];
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
+  return {
+    enabled: !e.OTEL_SDK_DISABLED && exporters.length > 0,
+    exporters,
+    otlp: {
+      url: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base.replace(/\/+$/, '')}/v1/traces`,
+      protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      headers: e.OTEL_EXPORTER_OTLP_HEADERS ?? {},
+      timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
+    },
+    serviceName: e.OTEL_SERVICE_NAME,
+    resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES ?? {},
+    sampler: { name: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+    propagators: e.OTEL_PROPAGATORS.includes('none') ? [] : (e.OTEL_PROPAGATORS.filter((name) => name !== 'none') as ('tracecontext' | 'baggage')[]),
+    batch: {
+      scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMs: e.OTEL_BSP_EXPORT_TIMEOUT,
+      maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxExportBatchSize: e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+    },
+  };
 }
 
 function deepFreeze<T>(value: T): T {

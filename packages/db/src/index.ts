@@ -37,3 +37,4 @@ export { acquireLeaderLease, releaseLeaderLease } from './leaderLease.ts';
 export { pruneRunInfo, deleteOldRuns, deleteOldApiInstances } from './retention.ts';
 export type { RetentionBatch } from './retention.ts';
 export type { AcquireLeaderLeaseOptions, LeaderLeaseClaim } from './leaderLease.ts';
+export { postgresSpanAttributes } from './postgresSpanAttributes.ts';

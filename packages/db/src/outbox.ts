@@ -10,6 +10,8 @@ export interface OutboxRun {
   id: string;
   /** The request id of the write that created the run (carried in the job for log correlation). */
   requestId: string | null;
+  /** The write's W3C trace context as JSON text, when tracing was on (the relay's job continues that trace). */
+  traceContext: string | null;
 }
 
 /**
@@ -56,8 +58,8 @@ export async function listUnpublishedRuns(db: Db, options: ListUnpublishedRunsOp
   const olderThan = `${options.olderThanMs} milliseconds`;
   const afterAt = options.after?.at ?? null;
   const afterId = options.after?.id ?? null;
-  const rows = await db.$queryRaw<{ id: string; request_id: string | null; at: Date }[]>`
-    SELECT id::text AS id, request_id, queued_at AS at FROM etl_runs
+  const rows = await db.$queryRaw<Row[]>`
+    SELECT id::text AS id, request_id, trace_context, queued_at AS at FROM etl_runs
     WHERE ${UNPUBLISHED}
       AND queued_at < CURRENT_TIMESTAMP - ${olderThan}::interval
       AND (${afterAt}::timestamptz IS NULL OR (queued_at, id) > (${afterAt}::timestamptz, ${afterId}::uuid))
@@ -116,8 +118,8 @@ export async function listPublishedUnfinishedRuns(db: Db, options: ListPublished
   const publishedBefore = `${options.publishedBeforeMs} milliseconds`;
   const afterAt = options.after?.at ?? null;
   const afterId = options.after?.id ?? null;
-  const rows = await db.$queryRaw<{ id: string; request_id: string | null; at: Date }[]>`
-    SELECT id::text AS id, request_id, published_at AS at FROM etl_runs
+  const rows = await db.$queryRaw<Row[]>`
+    SELECT id::text AS id, request_id, trace_context, published_at AS at FROM etl_runs
     WHERE lane = 'queue' AND status IN ('queued', 'running')
       AND published_at < CURRENT_TIMESTAMP - ${publishedBefore}::interval
       AND (${afterAt}::timestamptz IS NULL OR (published_at, id) > (${afterAt}::timestamptz, ${afterId}::uuid))
@@ -146,10 +148,12 @@ export async function unpublishVanishedRuns(db: Db, runIds: readonly string[]): 
   return rows.map((row) => row.id);
 }
 
-function toPage(rows: { id: string; request_id: string | null; at: Date }[]): OutboxPage {
+type Row = { id: string; request_id: string | null; trace_context: string | null; at: Date };
+
+function toPage(rows: Row[]): OutboxPage {
   const last = rows.at(-1);
   return {
-    runs: rows.map((row) => ({ id: row.id, requestId: row.request_id })),
+    runs: rows.map((row) => ({ id: row.id, requestId: row.request_id, traceContext: row.trace_context })),
     next: last ? { at: last.at, id: last.id } : undefined,
   };
 }

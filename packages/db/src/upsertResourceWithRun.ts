@@ -24,6 +24,11 @@ export interface UpsertResourceInput {
    * between the check and the upsert. @defaultValue none: the plain upsert
    */
   precondition?: WritePrecondition | undefined;
+  /**
+   * The write's W3C trace context as JSON text (`{"traceparent":"00-…"}`), kept so the outbox relay
+   * can publish the run's job into the same trace; null when tracing is off.
+   */
+  traceContext?: string | null;
 }
 
 /**
@@ -69,7 +74,7 @@ export interface SqlStatement {
 
 /**
  * The one statement {@link upsertResourceWithRun} runs for `input`: its `text` is the SQL with
- * `$1…$10` placeholders and `values` the parameters in order (a `pg` QueryConfig). Exported so a
+ * `$1…$11` placeholders (and a precondition's from `$12`) and `values` the parameters in order (a `pg` QueryConfig). Exported so a
  * measurement can run exactly this statement below the API (the bench's statement limit, issue #10)
  * without copying its SQL.
  */
@@ -90,6 +95,7 @@ export function upsertResourceWithRunStatement(input: UpsertResourceInput): SqlS
       initialStatus,
       initialStatus === 'skipped',
       initialStatus === 'skipped' ? 'lane none: no ETL' : null,
+      input.traceContext ?? null,
       ...(conditional?.values ?? []),
     ],
   };
@@ -140,15 +146,15 @@ const UPSERT_RESOURCE_SQL = `
       RETURNING ${resourceColumns.text}`;
 
 /**
- * The resource's write for a precondition, with its extra parameters ($11, $12: integer arrays).
+ * The resource's write for a precondition, with its extra parameters ($12, $13: integer arrays).
  * Each form re-checks the condition on the row version it locks (READ COMMITTED's re-check of an
  * `UPDATE … WHERE` and of `ON CONFLICT DO UPDATE … WHERE` after waiting for a concurrent writer), so
  * the check and the write are one atomic step; a condition that fails returns no row, and the run's
  * insert (`FROM resource`) then inserts nothing either.
- * - `If-Match` (with or without `If-None-Match` tags): `UPDATE … WHERE id = $1 AND version = ANY($11)`
+ * - `If-Match` (with or without `If-None-Match` tags): `UPDATE … WHERE id = $1 AND version = ANY($12)`
  *   — never an insert, since the resource must exist;
  * - `If-None-Match: *` alone: `INSERT … ON CONFLICT DO NOTHING` — create-only;
- * - `If-None-Match` tags alone: the upsert with `DO UPDATE … WHERE version <> ALL($11)`.
+ * - `If-None-Match` tags alone: the upsert with `DO UPDATE … WHERE version <> ALL($12)`.
  * `If-Match` together with `If-None-Match: *` can never hold (the resource would have to exist and
  * not exist): the write is `WHERE false`.
  */
@@ -159,12 +165,12 @@ function conditionalResourceWrite(precondition: WritePrecondition): { sql: strin
     const conditions: string[] = ['id = $1'];
     if (ifMatch !== '*') {
       values.push([...ifMatch]);
-      conditions.push(`version = ANY($${10 + values.length}::int[])`);
+      conditions.push(`version = ANY($${11 + values.length}::int[])`);
     }
     if (ifNoneMatch === '*') conditions.push('false');
     else if (ifNoneMatch !== undefined) {
       values.push([...ifNoneMatch]);
-      conditions.push(`version <> ALL($${10 + values.length}::int[])`);
+      conditions.push(`version <> ALL($${11 + values.length}::int[])`);
     }
     const sql = `
       UPDATE resources
@@ -193,7 +199,7 @@ function conditionalResourceWrite(precondition: WritePrecondition): { sql: strin
             attributes = EXCLUDED.attributes,
             version = resources.version + 1,
             updated_at = CURRENT_TIMESTAMP
-        WHERE resources.version <> ALL($11::int[])
+        WHERE resources.version <> ALL($12::int[])
       RETURNING ${resourceColumns.text}`,
       values: [[...ifNoneMatch]],
     };
@@ -206,17 +212,17 @@ function withResourceWrite(resourceSql: string): string {
   return `
     WITH resource AS (${resourceSql}
     ), run AS (
-      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error)
+      INSERT INTO etl_runs (resource_id, resource_version, lane, info, request_id, owner_id, status, finished_at, error, trace_context)
       SELECT resource.id, resource.version, $4::"EtlLane", $5::jsonb,
              $6::text, $7::text, $8::"EtlRunStatus",
-             CASE WHEN $9::boolean THEN CURRENT_TIMESTAMP END, $10::text
+             CASE WHEN $9::boolean THEN CURRENT_TIMESTAMP END, $10::text, $11::text
       FROM resource
       RETURNING ${runColumns.text}
     )
     SELECT resource.*, (SELECT to_jsonb(run) FROM run) AS run FROM resource`;
 }
 
-/** The upsert and the run's insert, one statement; parameters $1…$10 as in {@link upsertResourceWithRun}. */
+/** The upsert and the run's insert, one statement; parameters $1…$11 as in {@link upsertResourceWithRun}. */
 const UPSERT_SQL = withResourceWrite(UPSERT_RESOURCE_SQL);
 
 /** A run row as `to_jsonb` gives it: timestamps as ISO text. */

@@ -30,17 +30,17 @@ describe('upsertResourceWithRunStatement with a precondition', () => {
   });
 
   it.each([
-    [{ ifMatch: [3, 4] }, /UPDATE resources[\s\S]*WHERE id = \$1 AND version = ANY\(\$11::int\[\]\)/, [[3, 4]]],
+    [{ ifMatch: [3, 4] }, /UPDATE resources[\s\S]*WHERE id = \$1 AND version = ANY\(\$12::int\[\]\)/, [[3, 4]]],
     [{ ifMatch: '*' as const }, /UPDATE resources[\s\S]*WHERE id = \$1\s/, []],
-    [{ ifMatch: [2], ifNoneMatch: [5] }, /WHERE id = \$1 AND version = ANY\(\$11::int\[\]\) AND version <> ALL\(\$12::int\[\]\)/, [[2], [5]]],
+    [{ ifMatch: [2], ifNoneMatch: [5] }, /WHERE id = \$1 AND version = ANY\(\$12::int\[\]\) AND version <> ALL\(\$13::int\[\]\)/, [[2], [5]]],
     [{ ifMatch: '*' as const, ifNoneMatch: '*' as const }, /WHERE id = \$1 AND false/, []],
     [{ ifNoneMatch: '*' as const }, /ON CONFLICT \(id\) DO NOTHING/, []],
-    [{ ifNoneMatch: [1] }, /DO UPDATE[\s\S]*WHERE resources\.version <> ALL\(\$11::int\[\]\)/, [[1]]],
+    [{ ifNoneMatch: [1] }, /DO UPDATE[\s\S]*WHERE resources\.version <> ALL\(\$12::int\[\]\)/, [[1]]],
   ])('writes the resource under %j inside the statement, with its versions as parameters', (precondition, sql, extra) => {
     const statement = upsertResourceWithRunStatement({ ...input, precondition });
     expect(statement.text).toMatch(sql);
     expect(statement.text).toMatch(/INSERT INTO etl_runs[\s\S]*FROM resource/);
-    expect(statement.values.slice(10)).toEqual(extra);
+    expect(statement.values.slice(11)).toEqual(extra);
     expect(placeholders(statement.text)).toEqual(statement.values.map((_, i) => i + 1));
   });
 });

@@ -1,5 +1,7 @@
 import type { ClaimRunOptions, ContextRecordInput, Db } from '@tasklane/db';
-import { claimRun, commitRunRecords, skipStaleRun } from '@tasklane/db';
+import { claimRun, commitRunRecords, postgresSpanAttributes, skipStaleRun } from '@tasklane/db';
+import type { Tracing } from '@tasklane/tracing';
+import { TRACING_OFF } from '@tasklane/tracing';
 import type { Enricher } from './createHttpEnricher.ts';
 
 /**
@@ -19,6 +21,11 @@ export interface ProcessRunDeps {
   testDelayMs?: number;
   /** Optional enrichment from an external service (off unless configured). */
   enrich?: Enricher;
+  /**
+   * Spans for the claim, the transform and the commit, children of the caller's active span (the
+   * lane's `process etl-run`). @defaultValue off
+   */
+  tracing?: Tracing;
 }
 
 /** What happened to a run handed to {@link processRun}. */
@@ -51,6 +58,10 @@ export type ProcessRunClaim = ClaimRunOptions & {
  * claimed it, but by commit time someone else had taken it — the reaper, a shutdown, a takeover — so
  * NOTHING was written; the lane logs it), `not-found`.
  *
+ * With tracing on, each step is a span under the caller's active one: `UPDATE etl_runs` (the claim,
+ * and a stale skip), `transform etl-run`, `SELECT commit_run_records` (the commit), the two
+ * statements as PostgreSQL client spans (`db.*` attributes).
+ *
  * Failures are not recorded here: the lane decides whether a failure is final (see
  * `recordRunFailure` in @tasklane/db), because only the lane knows whether a retry follows.
  *
@@ -61,7 +72,12 @@ export type ProcessRunClaim = ClaimRunOptions & {
  */
 export async function processRun(deps: ProcessRunDeps, runId: string, how: ProcessRunClaim): Promise<ProcessRunOutcome> {
   const { onClaimed, ...options } = how;
-  const claim = await claimRun(deps.db, runId, options);
+  const tracing = deps.tracing ?? TRACING_OFF;
+  const claim = await tracing.inSpan('UPDATE etl_runs', dbSpan(tracing, deps.db, 'UPDATE', { 'db.collection.name': 'etl_runs' }), async (span) => {
+    const claimed = await claimRun(deps.db, runId, options);
+    span.setAttributes({ 'tasklane.etl_run.claimed': claimed.claimed });
+    return claimed;
+  });
   if (!claim.claimed) {
     if (claim.reason === 'not-found') return { outcome: 'not-found' };
     return claim.reason === 'finished' ? { outcome: 'already-finished', status: claim.status } : { outcome: 'held-elsewhere', status: claim.status };
@@ -70,22 +86,46 @@ export async function processRun(deps: ProcessRunDeps, runId: string, how: Proce
   // Stale on arrival (a newer version's records are already written): skip it before the transform,
   // which is most of a run's CPU; the commit's version guard would refuse it anyway (issue #10).
   if (claim.writtenVersion !== null && claim.writtenVersion > claim.resourceVersion) {
-    const skipped = await skipStaleRun(deps.db, claim, claim.writtenVersion);
+    const skipped = await tracing.inSpan('UPDATE etl_runs', dbSpan(tracing, deps.db, 'UPDATE', { 'db.collection.name': 'etl_runs' }), () =>
+      skipStaleRun(deps.db, claim, claim.writtenVersion!),
+    );
     return skipped.outcome === 'lease-lost' ? { outcome: 'lease-lost' } : { outcome: 'skipped', newerVersion: skipped.newerVersion };
   }
   if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
-  let records = await deps.transform(claim.infoJson);
-  if (deps.enrich) {
-    const extra = await deps.enrich({ resourceId: claim.resourceId, resourceVersion: claim.resourceVersion, records }, deps.signal);
-    records = [...records, ...extra].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
+  const records = await tracing.inSpan('transform etl-run', {}, async (span) => {
+    let transformed = await deps.transform(claim.infoJson);
+    if (deps.enrich) {
+      const extra = await deps.enrich({ resourceId: claim.resourceId, resourceVersion: claim.resourceVersion, records: transformed }, deps.signal);
+      transformed = [...transformed, ...extra].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    span.setAttributes({ 'tasklane.etl_run.record_count': transformed.length });
+    return transformed;
+  });
   // A cancelled job (worker shutting down past its grace period) must not commit half-way through.
   deps.signal?.throwIfAborted();
-  const committed = await commitRunRecords(deps.db, claim, records);
+  const committed = await tracing.inSpan(
+    'SELECT commit_run_records',
+    dbSpan(tracing, deps.db, 'SELECT', { 'db.stored_procedure.name': 'commit_run_records' }),
+    async (span) => {
+      const outcome = await commitRunRecords(deps.db, claim, records);
+      span.setAttributes({ 'tasklane.etl_run.commit': outcome.outcome });
+      return outcome;
+    },
+  );
   if (committed.outcome === 'lease-lost') return { outcome: 'lease-lost' };
   return committed.outcome === 'written'
     ? { outcome: 'succeeded', recordCount: committed.recordCount }
     : { outcome: 'skipped', newerVersion: committed.newerVersion };
+}
+
+/**
+ * Options of a PostgreSQL client span (OpenTelemetry database semantic conventions): named by its
+ * `db.query.summary`, e.g. `UPDATE etl_runs`. Nothing is computed when tracing is off.
+ */
+function dbSpan(tracing: Tracing, db: Db, operation: string, target: Record<string, string>) {
+  if (!tracing.enabled) return {};
+  const summary = `${operation} ${Object.values(target)[0]}`;
+  return { kind: 'client' as const, attributes: { ...postgresSpanAttributes(db), 'db.operation.name': operation, ...target, 'db.query.summary': summary } };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

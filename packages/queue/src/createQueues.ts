@@ -1,3 +1,4 @@
+import type { Telemetry } from 'bullmq';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EtlRunJobSettings } from './etlRunQueue.ts';
@@ -23,6 +24,11 @@ export interface CreateQueuesOptions {
    * Pass a rate-limited logger (`createErrorLog` of @tasklane/ops). @defaultValue `console.error`
    */
   onError?: (error: Error) => void;
+  /**
+   * BullMQ's telemetry (`tracing.bullmq` of @tasklane/tracing, i.e. `bullmq-otel`): every add is a
+   * producer span whose context travels in the job to the worker's consumer span. @defaultValue off
+   */
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -46,6 +52,7 @@ export function createQueues(connection: Redis, options: CreateQueuesOptions): Q
     connection,
     prefix: options.prefix,
     skipVersionCheck: true,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     defaultJobOptions: etlRunJobOptions(options.jobs),
   });
   // A producer must not crash when Redis blinks (an `error` event without a listener throws), and

@@ -15,6 +15,17 @@ export async function enqueueEtlRun(queues: Queues, job: EtlRunJob, options: { t
   await withDeadline(queues.etlRun.add('etl-run', payload, { jobId: etlRunJobId(payload.runId) }), options.timeoutMs, 'enqueue');
 }
 
+/** A job for {@link enqueueEtlRuns}: its payload, and the trace its spans continue. */
+export type EtlRunJobToAdd = EtlRunJob & {
+  /**
+   * BullMQ telemetry metadata (`tracing.jobMetadata(…)` of @tasklane/tracing) parenting the job's
+   * spans on a stored trace context instead of the bulk add's own span: the outbox relay publishes
+   * a run into the trace of the write that created it. Used only when the queue has telemetry.
+   * @defaultValue the bulk add's span
+   */
+  traceMetadata?: string | undefined;
+};
+
 /**
  * Adds the `etl-run` jobs of many runs in one round trip (`Queue.addBulk`, one MULTI), each with
  * its run id as job id: a run whose job already exists in Redis, in any state, keeps that job
@@ -25,11 +36,14 @@ export async function enqueueEtlRun(queues: Queues, job: EtlRunJob, options: { t
  * @throws `RedisDeadlineError` past the deadline; the Redis error when Redis refuses; a zod error
  *   for a payload outside the contract (nothing is added then)
  */
-export async function enqueueEtlRuns(queues: Queues, jobs: readonly EtlRunJob[], options: { timeoutMs: number }): Promise<void> {
+export async function enqueueEtlRuns(queues: Queues, jobs: readonly EtlRunJobToAdd[], options: { timeoutMs: number }): Promise<void> {
   if (jobs.length === 0) return;
-  const payloads = jobs.map((job) => etlRunJobSchema.parse(job));
+  const adds = jobs.map(({ traceMetadata, ...job }) => {
+    const data = etlRunJobSchema.parse(job);
+    return { name: 'etl-run', data, opts: { jobId: etlRunJobId(data.runId), ...(traceMetadata ? { telemetry: { metadata: traceMetadata } } : {}) } };
+  });
   await withDeadline(
-    queues.etlRun.addBulk(payloads.map((data) => ({ name: 'etl-run', data, opts: { jobId: etlRunJobId(data.runId) } }))),
+    queues.etlRun.addBulk(adds),
     options.timeoutMs,
     'bulk enqueue',
   );

@@ -3,6 +3,8 @@ import { recordRunFailure } from '@tasklane/db';
 import type { ContextRecordInput } from '@tasklane/db';
 import type { Enricher, ProcessRunOutcome } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
+import type { TraceContext, Tracing } from '@tasklane/tracing';
+import { TRACING_OFF } from '@tasklane/tracing';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 
@@ -88,6 +90,12 @@ export interface InProcessExecutorDeps {
    * e.g. to observe its metrics. Must not throw. @defaultValue none
    */
   onRunFinished?: (runId: string) => void;
+  /**
+   * A `process etl-run` span per run, child of the span active when the run was submitted (the
+   * write's dispatch span), over the claim, transform and commit spans of `processRun`.
+   * @defaultValue off
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -103,10 +111,22 @@ export function createInProcessExecutor(deps: InProcessExecutorDeps): InProcessE
   const controllers = new Map<string, AbortController>();
   let reserved = 0;
   let draining = false;
+  const tracing = deps.tracing ?? TRACING_OFF;
 
-  async function execute(runId: string, transform: InProcessTransform, signal: AbortSignal): Promise<InProcessOutcome> {
+  async function execute(runId: string, transform: InProcessTransform, signal: AbortSignal, parent: TraceContext | undefined): Promise<InProcessOutcome> {
     if (signal.aborted) return { outcome: 'cancelled' };
-    const outcome = await run(runId, transform, signal);
+    // p-queue starts a run from whichever run finished before it: parent the span explicitly on the
+    // context its write submitted it in, not on the context active here.
+    const outcome = await tracing.inSpan(
+      'process etl-run',
+      { parent, attributes: { 'tasklane.etl_run.id': runId, 'tasklane.lane.kind': 'in-process' } },
+      async (span) => {
+        const result = await run(runId, transform, signal);
+        span.setAttributes({ 'tasklane.etl_run.outcome': result.outcome });
+        if (result.outcome === 'failed') span.fail('etl_run_failed', result.error);
+        return result;
+      },
+    );
     if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped' || outcome.outcome === 'failed') deps.onRunFinished?.(runId);
     return outcome;
   }
@@ -115,7 +135,7 @@ export function createInProcessExecutor(deps: InProcessExecutorDeps): InProcessE
     let lease: string | undefined;
     try {
       const outcome = await processRun(
-        { db: deps.db, transform: (json) => transform(json, signal), signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich },
+        { db: deps.db, transform: (json) => transform(json, signal), signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich, tracing },
         runId,
         { lane: 'in-process', instanceId: deps.instance.id, onClaimed: (claimed) => (lease = claimed) },
       );
@@ -166,8 +186,9 @@ export function createInProcessExecutor(deps: InProcessExecutorDeps): InProcessE
       reservation?.release();
       const controller = new AbortController();
       controllers.set(runId, controller);
+      const parent = tracing.active();
       return queue
-        .add(() => execute(runId, transform, controller.signal))
+        .add(() => execute(runId, transform, controller.signal, parent))
         .finally(() => {
           inFlight.delete(runId);
           controllers.delete(runId);

@@ -12,6 +12,7 @@ import {
 import { createErrorLog } from '@tasklane/ops';
 import type { Queues } from '@tasklane/queue';
 import { enqueueEtlRuns, findMissingEtlRunJobs } from '@tasklane/queue';
+import type { Tracing } from '@tasklane/tracing';
 import type { Logger } from 'pino';
 
 /** The leader lease one relay holds across all API instances (`leader_leases.name`). */
@@ -41,6 +42,12 @@ export interface OutboxRelayOptions {
    * @defaultValue max(30000, 10 × redisTimeoutMs)
    */
   leaseTtlMs?: number;
+  /**
+   * Tracing: each job the relay publishes continues the trace of the write that created its run
+   * (the context stored in `etl_runs.trace_context`), so the worker's spans join that trace.
+   * @defaultValue off
+   */
+  tracing?: Tracing;
 }
 
 /** What one pass did. */
@@ -85,6 +92,8 @@ export interface OutboxRelay {
  *    unfinished, `published_at` null, queued more than `afterMs` ago): adds each page's jobs in one
  *    `addBulk` (job id = run id, so an existing job is kept, never duplicated), then marks the page
  *    published. The keyset cursor moves past every page, so no backlog size starves a younger run.
+ *    With tracing on, each job carries the trace context stored with its run (`trace_context`), so
+ *    the worker's spans join the trace of the write, however late the relay publishes it.
  *
  * No Redis call runs inside a database transaction (each statement autocommits) and every Redis call
  * has a deadline. Passes are chained with `setTimeout` after each ends, so they never overlap. A
@@ -103,6 +112,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let current: Promise<OutboxRelayPass | undefined> = Promise.resolve(undefined);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+
+  /** The BullMQ metadata continuing a run's stored trace; undefined when tracing is off or nothing was stored. */
+  function traceMetadataOf(stored: string | null): string | undefined {
+    if (!stored || !options.tracing?.enabled) return undefined;
+    try {
+      return options.tracing.jobMetadata(JSON.parse(stored) as Record<string, string>);
+    } catch {
+      return undefined; // not JSON: the job starts from the relay's own span instead
+    }
+  }
 
   /** Renews the lease before a page; false when another instance took it (the pass stops). */
   const holdLease = () => acquireLeaderLease(db, lease);
@@ -140,7 +159,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (page.runs.length === 0) return;
       await enqueueEtlRuns(
         queues,
-        page.runs.map((run) => ({ runId: run.id, ...(run.requestId ? { requestId: run.requestId } : {}) })),
+        page.runs.map((run) => ({
+          runId: run.id,
+          ...(run.requestId ? { requestId: run.requestId } : {}),
+          traceMetadata: traceMetadataOf(run.traceContext),
+        })),
         { timeoutMs: options.redisTimeoutMs },
       );
       await markRunsPublished(db, page.runs.map((run) => run.id));

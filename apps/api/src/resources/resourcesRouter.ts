@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Db } from '@tasklane/db';
-import { findEtlRun, findResource, listContextRecords, upsertResourceWithRun, WritePreconditionFailedError } from '@tasklane/db';
+import { findEtlRun, findResource, listContextRecords, postgresSpanAttributes, upsertResourceWithRun, WritePreconditionFailedError } from '@tasklane/db';
+import type { Tracing } from '@tasklane/tracing';
+import { TRACING_OFF } from '@tasklane/tracing';
 import { parseJsonExact } from '@tasklane/etl';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -29,6 +31,8 @@ export interface ResourcesRouterDeps {
   awaitWait: { defaultSeconds: number; maxSeconds: number };
   /** Validates bodies of at least `minBytes` off the event loop. @defaultValue every body on the event loop */
   bodyThreads?: BodyThreads | undefined;
+  /** Spans for the upsert and the dispatch of a write (see `resourcesRouter`). @defaultValue off */
+  tracing?: Tracing | undefined;
 }
 
 /**
@@ -60,9 +64,26 @@ export const contextQuerySchema = z.object({
  * - `GET /resources/:id` — the resource, its latest run, its number of context records; `ETag`,
  *   and `If-None-Match` → 304 / `If-Match` → 412 (`http/conditionalRequests.ts`).
  * - `GET /resources/:id/context?limit=&cursor=` — its context records in key order, paginated.
+ *
+ * With tracing on, a PUT adds two spans under the request's server span: the upsert (a PostgreSQL
+ * client span, `INSERT resources etl_runs`) and `dispatch etl-run` (the lane taking the run:
+ * `tasklane.lane`, `tasklane.etl_run.id`), under which the queue lane's BullMQ producer span, or an
+ * in-process lane's `process etl-run`, follows.
  */
 export function resourcesRouter(deps: ResourcesRouterDeps): Router {
   const router = new Router();
+  const tracing = deps.tracing ?? TRACING_OFF;
+  const upsertSpan = tracing.enabled
+    ? {
+        kind: 'client' as const,
+        attributes: {
+          ...postgresSpanAttributes(deps.db),
+          'db.operation.name': 'INSERT',
+          'db.collection.name': 'resources',
+          'db.query.summary': 'INSERT resources etl_runs',
+        },
+      }
+    : {};
 
   router.put('/resources/:id', async (ctx) => {
     // A malformed If-Match / If-None-Match is a 400 before the body is read.
@@ -88,16 +109,22 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
     const requestId = ctx.state.requestId as string;
     let written: Awaited<ReturnType<typeof upsertResourceWithRun>>;
     try {
-      written = await upsertResourceWithRun(deps.db, {
-        id,
-        name,
-        attributesJson,
-        infoJson,
-        lane: lane.name,
-        requestId,
-        ownerId: lane.ownerId ?? null,
-        precondition,
-      });
+      // The request's trace context, stored with the run: a job the outbox relay publishes later
+      // continues this trace (issue #12). Read here, where the server span is the active one.
+      const traceContext = tracing.enabled ? tracing.inject() : undefined;
+      written = await tracing.inSpan('INSERT resources etl_runs', upsertSpan, () =>
+        upsertResourceWithRun(deps.db, {
+          id,
+          name,
+          attributesJson,
+          infoJson,
+          lane: lane.name,
+          requestId,
+          ownerId: lane.ownerId ?? null,
+          precondition,
+          traceContext: traceContext ? JSON.stringify(traceContext) : null,
+        }),
+      );
     } catch (error) {
       reservation?.release();
       if (error instanceof WritePreconditionFailedError) {
@@ -111,7 +138,20 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
       throw error;
     }
     const { created, resource, run } = written;
-    const dispatch = await lane.dispatch(run, { requestId, ...(reservation ? { reservation } : {}) }).finally(() => reservation?.release());
+    const dispatch = await tracing
+      .inSpan(
+        'dispatch etl-run',
+        tracing.enabled
+          ? { attributes: { 'tasklane.lane': lane.name, 'tasklane.etl_run.id': run.id, 'tasklane.resource.id': resource.id, 'tasklane.resource.version': resource.version } }
+          : {},
+        async (span) => {
+          const result = await lane.dispatch(run, { requestId, ...(reservation ? { reservation } : {}) });
+          span.setAttributes({ 'tasklane.dispatched': result.dispatched });
+          if (!result.dispatched) span.fail('not_dispatched', result.reason);
+          return result;
+        },
+      )
+      .finally(() => reservation?.release());
     let status = created ? 201 : 200;
     let runNow = run;
     if (lane.name === 'await' && dispatch.dispatched && dispatch.completion) {

@@ -74,6 +74,13 @@ export async function startBenchStack(options: {
   redisUrl: string;
   /** Start with {@link CRASH_RECOVERY_ENV} at once (smoke runs: nothing is measured, restarts cost time). */
   crashReady?: boolean;
+  /** More environment of both processes (e.g. `OTEL_*`). @defaultValue none */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Run the API and worker of another checkout (e.g. the landed code, to compare with); the scratch
+   * database is still migrated by this one. @defaultValue this repository
+   */
+  root?: string;
   log(message: string): void;
 }): Promise<BenchStack> {
   const tag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -104,11 +111,12 @@ export async function startBenchStack(options: {
     // The worker's own HTTP port must not collide with another stack's on this machine.
     WORKER_HTTP_HOST: '127.0.0.1',
     WORKER_HTTP_PORT: '0',
+    ...options.env,
   };
   const spawnApi = ({ env = {}, nodeArgs }: RestartOptions = {}) =>
-    spawnBenchService({ name: 'api', entry: 'apps/api/src/main.ts', env: { ...baseEnv, ...env }, nodeArgs, isReady: apiReady });
+    spawnBenchService({ name: 'api', entry: 'apps/api/src/main.ts', env: { ...baseEnv, ...env }, nodeArgs, root: options.root, isReady: apiReady });
   const spawnWorker = ({ env = {}, nodeArgs }: RestartOptions = {}) =>
-    spawnBenchService({ name: 'worker', entry: 'apps/worker/src/main.ts', env: { ...baseEnv, ...env }, nodeArgs, isReady: workerReady, count: [DUPLICATE_DELIVERY_NEEDLE] });
+    spawnBenchService({ name: 'worker', entry: 'apps/worker/src/main.ts', env: { ...baseEnv, ...env }, nodeArgs, root: options.root, isReady: workerReady, count: [DUPLICATE_DELIVERY_NEEDLE] });
 
   let api: BenchService | undefined;
   let worker: BenchService | undefined;

@@ -44,6 +44,8 @@ export interface SpawnBenchServiceOptions {
   env: Record<string, string>;
   /** Node options before the entry (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry). */
   nodeArgs?: readonly string[];
+  /** The checkout the entry and tsx resolve from, e.g. another worktree to compare with. @defaultValue this repository ({@link REPO_ROOT}) */
+  root?: string | undefined;
   /** True for the (pino JSON) line that says the service is ready. */
   isReady(line: Record<string, unknown>): boolean;
   /** Substrings whose lines are counted as they arrive (e.g. a log message). */
@@ -58,7 +60,7 @@ export interface SpawnBenchServiceOptions {
  */
 export async function spawnBenchService(options: SpawnBenchServiceOptions): Promise<BenchService> {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry], { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry], { cwd: options.root ?? REPO_ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const counts = new Map<string, number>((options.count ?? []).map((needle) => [needle, 0]));
   let ready: ((line: Record<string, unknown>) => void) | undefined;
