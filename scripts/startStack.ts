@@ -5,7 +5,8 @@
 // dies on its own, the other is stopped and the script exits non-zero.
 //
 // Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/tasklane), REDIS_URL
-// (default redis://127.0.0.1:6379); PORT and everything else pass through to the children.
+// (default redis://127.0.0.1:6379); PORT and everything else pass through to the children. With
+// REDIS_CLUSTER_NODES or REDIS_SENTINELS, Redis is left to them (nothing is started for it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -53,10 +54,12 @@ function startApp(name: string, entry: string, env: NodeJS.ProcessEnv): App {
 
 async function main(): Promise<number> {
   let services: Services;
+  const otherTopology = Boolean(process.env.REDIS_CLUSTER_NODES || process.env.REDIS_SENTINELS);
   try {
     services = await ensureServices({
       databaseUrl: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane',
       redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+      skipRedis: otherTopology,
       logger,
     });
   } catch (error) {
@@ -64,7 +67,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const env = { ...process.env, DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl };
+  const env = { ...process.env, DATABASE_URL: services.databaseUrl, ...(otherTopology ? {} : { REDIS_URL: services.redisUrl }) };
   const apps = [startApp('api', 'apps/api/src/main.ts', env), startApp('worker', 'apps/worker/src/main.ts', env)];
   const running = new Set(apps);
   const killOnExit = () => {

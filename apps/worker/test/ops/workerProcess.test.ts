@@ -31,7 +31,7 @@ describe('the worker process with its ops server, behind an API process', () => 
     await Promise.all([api?.stop(), worker?.stop()]);
     if (db) await deleteResources(db, ids);
     await db?.$disconnect();
-    const redis = createRedisConnection(testRedisUrl(), 'worker'); // queues commands until connected
+    const redis = createRedisConnection(testRedisSettings(), 'worker'); // queues commands until connected
     await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
   });

@@ -5,8 +5,7 @@ import { listenServer } from '@tasklane/ops';
 import { createServer, type Server } from 'node:http';
 import type { Db } from '@tasklane/db';
 import { createMetricsRegistry } from '@tasklane/ops';
-import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createTestDb } from '../../../../../test/support/testDb.ts';
@@ -26,7 +25,7 @@ export interface LogLine {
 export interface OpsApp {
   baseUrl: string;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   prefix: string;
   registry: Registry;
@@ -56,7 +55,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
   const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const db = options.db ?? createTestDb();
   const prefix = uniqueQueuePrefix();
-  const redis = createRedisConnection(options.redisUrl ?? testRedisUrl(), 'producer', { connectTimeoutMs: 500 });
+  const redis = createRedisConnection(testRedisSettings(options.redisUrl), 'producer', { connectTimeoutMs: 500 });
   redis.on('error', () => {}); // a dead Redis is a case under test
   // The producer connection has no offline queue: wait until it is up (or has failed) so a test's
   // first request does not race the connect.
@@ -103,7 +102,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
       redis.disconnect();
       if (!options.redisUrl) {
         // Clean up on a connection of its own: the app's may be the one a test broke.
-        const cleanup = createRedisConnection(testRedisUrl(), 'worker');
+        const cleanup = createRedisConnection(testRedisSettings(), 'worker');
         await deleteKeysWithPrefix(cleanup, prefix);
         await cleanup.quit();
       }
