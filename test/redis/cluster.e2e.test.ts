@@ -177,6 +177,7 @@ describe('API and worker on a Redis Cluster (3 masters, 3 replicas)', () => {
         { timeoutMs: 30_000, intervalMs: 200 },
       );
       // Keep writing for a while on the new master.
+      const failoverMs = Date.now() - killedAt;
       const afterFailover = accepted.length;
       await waitFor('PUTs after the failover', async () => (accepted.length >= afterFailover + 10 ? true : undefined), { timeoutMs: 30_000 });
       loading = false;
@@ -185,6 +186,12 @@ describe('API and worker on a Redis Cluster (3 masters, 3 replicas)', () => {
       const duringOrAfter = accepted.filter((run) => run.at >= killedAt);
       expect(duringOrAfter.length).toBeGreaterThanOrEqual(10);
       await waitAllSucceeded(suite.db, accepted, 90_000, () => suite.output(40));
+      const published = await readRunRows(suite.db, accepted.map((run) => run.runId));
+      console.info(
+        `cluster failover: master ${victim} killed, replica ${promoted} serving the queue slot after ${failoverMs} ms; ` +
+          `${accepted.length} PUTs accepted (${duringOrAfter.length} from the kill on), ${accepted.filter((run) => !run.dispatched).length} left to the outbox relay, ` +
+          `all ${published.length} succeeded in ${Date.now() - killedAt} ms from the kill`,
+      );
       for (const run of accepted) {
         expect(await countCommits(suite.db, run.runId), `records of run ${run.runId} committed once`).toBe(1);
         const succeeded = (await readTransitions(suite.db, run.runId)).filter((t) => t.to === 'succeeded');

@@ -6,7 +6,7 @@ import type { Db } from '@tasklane/db';
 import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
 import { pino, type Logger } from 'pino';
 import { createTestDb } from '../../../../test/support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
 import { createApp } from '../../src/createApp.ts';
 import { createQueueLane } from '../../src/lanes/createQueueLane.ts';
 import type { BodyThreads } from '../../src/resources/resourcesRouter.ts';

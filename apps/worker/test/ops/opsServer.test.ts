@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itAnswersMalformedRequestsWithJson } from '../../../../test/support/malformedRequestCases.ts';
 import { createTestDb } from '../../../../test/support/testDb.ts';
-import { testRedisUrl } from '../../../../test/support/testQueue.ts';
+import { testRedisSettings } from '../../../../test/support/testQueue.ts';
 import { startOpsServer, type OpsServer } from '../../src/ops/startOpsServer.ts';
 import { freePort } from '../../../../test/support/freePort.ts';
 

@@ -5,11 +5,12 @@ import { listenServer } from '@tasklane/ops';
 import { createServer, type Server } from 'node:http';
 import type { Db } from '@tasklane/db';
 import { createMetricsRegistry } from '@tasklane/ops';
-import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
+import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
+import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createTestDb } from '../../../../../test/support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../../test/support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../../../../../test/support/testQueue.ts';
 import { createApp, type AppDeps } from '../../../src/createApp.ts';
 import type { Lane } from '../../../src/lanes/Lane.ts';
 import { createQueueLane } from '../../../src/lanes/createQueueLane.ts';
@@ -25,7 +26,7 @@ export interface LogLine {
 export interface OpsApp {
   baseUrl: string;
   db: Db;
-  redis: RedisClient;
+  redis: Redis;
   queues: Queues;
   prefix: string;
   registry: Registry;
@@ -55,7 +56,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
   const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const db = options.db ?? createTestDb();
   const prefix = uniqueQueuePrefix();
-  const redis = createRedisConnection(testRedisSettings(options.redisUrl), 'producer', { connectTimeoutMs: 500 });
+  const redis = createRedisConnection(testRedisSettings(options.redisUrl), 'producer', { connectTimeoutMs: 500 }) as Redis; // one node, from a URL
   redis.on('error', () => {}); // a dead Redis is a case under test
   // The producer connection has no offline queue: wait until it is up (or has failed) so a test's
   // first request does not race the connect.
