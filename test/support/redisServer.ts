@@ -2,6 +2,9 @@
 // replication, `--sentinel` — that the plain private Redis (privateRedis.ts) does not take. Always
 // on a port of the test's own; never the shared Redis on 6379.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A running redis-server child. */
 export interface RedisServerProcess {
@@ -21,13 +24,14 @@ export interface SpawnRedisServerOptions {
 }
 
 /**
- * Spawns `redis-server <args>` (in the foreground, logging to stdout) and resolves once it prints
- * its ready line.
+ * Spawns `redis-server <args>` (in the foreground, logging to stdout) in a temp dir of its own
+ * (a replica writes the RDB it receives there; removed on kill) and resolves once it prints its ready line.
  * @throws Error with its output when it exits or is not ready in time (it is killed then)
  */
 export async function spawnRedisServer(args: readonly string[], options: SpawnRedisServerOptions = {}): Promise<RedisServerProcess> {
   const ready = options.ready ?? /Ready to accept connections/;
-  const child = spawn('redis-server', [...args, '--daemonize', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'tasklane-redis-'));
+  const child = spawn('redis-server', [...args, '--daemonize', 'no', '--logfile', '', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -46,6 +50,7 @@ export async function spawnRedisServer(args: readonly string[], options: SpawnRe
   const kill = async () => {
     if (!gone) child.kill('SIGKILL');
     await exited;
+    rmSync(dir, { recursive: true, force: true });
   };
   try {
     await new Promise<void>((resolve, reject) => {
