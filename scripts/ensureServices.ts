@@ -14,6 +14,8 @@ export interface EnsureServicesOptions {
   databaseUrl?: string;
   /** @defaultValue `redis://127.0.0.1:6379` */
   redisUrl?: string;
+  /** Leave Redis alone (a Cluster or Sentinels the caller runs); `redisUrl` is returned as given. @defaultValue false */
+  skipRedis?: boolean;
   /** Where started services keep data and logs (`postgres/`, `postgres.log`, `redis/`, `redis.log`). @defaultValue `<repo>/.data` (git-ignored) */
   dataDir?: string;
   /** @defaultValue `<repo>/prisma/migrations` */
@@ -61,6 +63,7 @@ export async function ensureServices(options: EnsureServicesOptions = {}): Promi
     const { applied } = await migrateDeploy({ connectionString: postgres.url, migrationsDir, logger });
     if (applied.length > 0) logger.info(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
 
+    if (options.skipRedis) return { databaseUrl: postgres.url, redisUrl, stop };
     const redis = await ensureRedis({ redisUrl, dataDir: join(dataDir, 'redis'), logger });
     started.push(redis);
     return { databaseUrl: postgres.url, redisUrl: redis.url, stop };

@@ -5,7 +5,8 @@
 // dies on its own, the other is stopped and the script exits non-zero.
 //
 // Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/tasklane), REDIS_URL
-// (default redis://127.0.0.1:6379); PORT and everything else pass through to the children.
+// (default redis://127.0.0.1:6379); PORT and everything else pass through to the children. With
+// REDIS_CLUSTER_NODES or REDIS_SENTINELS, Redis is left to them (nothing is started for it).
 // LOG_FORMAT (auto | json | pretty, as in the API and worker): when it resolves to pretty here (auto:
 // this script's stdout is a terminal and NODE_ENV is not production), the children log JSON into
 // their pipes and this script prints each line in the processes' pretty layout; otherwise their
@@ -65,10 +66,12 @@ function startApp(name: string, entry: string, env: NodeJS.ProcessEnv, prettify?
 
 async function main(): Promise<number> {
   let services: Services;
+  const otherTopology = Boolean(process.env.REDIS_CLUSTER_NODES || process.env.REDIS_SENTINELS);
   try {
     services = await ensureServices({
       databaseUrl: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane',
       redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+      skipRedis: otherTopology,
       logger,
     });
   } catch (error) {
@@ -82,7 +85,7 @@ async function main(): Promise<number> {
   const env = {
     ...process.env,
     DATABASE_URL: services.databaseUrl,
-    REDIS_URL: services.redisUrl,
+    ...(otherTopology ? {} : { REDIS_URL: services.redisUrl }),
     ...(pretty ? { LOG_FORMAT: 'json' } : {}),
   };
   const prettify = pretty ? createLinePrettifier() : undefined;

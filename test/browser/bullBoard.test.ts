@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { spawnApi, spawnWorker, type SpawnedService } from '../support/spawnService.ts';
 import { createTestDb, deleteResources, readRuns, uniqueResourceId } from '../support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../support/testQueue.ts';
+import { deleteKeysWithPrefix, uniqueQueuePrefix, testRedisSettings } from '../support/testQueue.ts';
 import { waitFor } from '../support/waitFor.ts';
 import { launchChromium, type Browser } from './launchChromium.ts';
 
@@ -70,7 +70,7 @@ describe('Bull Board in headless Chromium', () => {
     await enrichment?.close();
     if (db) await deleteResources(db, [resourceId]);
     await db?.$disconnect();
-    const redis = createRedisConnection(testRedisUrl(), 'worker');
+    const redis = createRedisConnection(testRedisSettings(), 'worker');
     await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
   });

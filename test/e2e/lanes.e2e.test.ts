@@ -21,7 +21,7 @@ import { expectedRecords } from '../support/expectedRecords.ts';
 import { heavyInfo, webhookPayload } from '../support/laneFixtures.ts';
 import { countRows, uniqueResourceId } from '../support/testDb.ts';
 import { waitFor } from '../support/waitFor.ts';
-import { testRedisUrl } from '../support/testQueue.ts';
+import { testRedisSettings } from '../support/testQueue.ts';
 
 type LaneName = 'none' | 'inline' | 'await' | 'thread' | 'queue';
 const ETL_LANES = ['inline', 'await', 'thread', 'queue'] as const;
@@ -142,7 +142,7 @@ describe('ETL lanes, with the API and the worker as separate processes', () => {
   it('a lane left out of ETL_LANES_ALLOWED is a 422 naming the allowed ones; an allowed one runs', async () => {
     // createApp in this process with ETL_LANES_ALLOWED=queue,inline: cheaper than a third API process.
     const logger = pino({ level: 'silent' });
-    const redis = createRedisConnection(testRedisUrl(), 'producer');
+    const redis = createRedisConnection(testRedisSettings(), 'producer');
     const queues = createQueues(redis, {
       prefix: suite.prefix,
       jobs: { attempts: 1, backoffMs: 1000, keepCompleted: { count: 10, ageSeconds: 60 }, keepFailed: { count: 10, ageSeconds: 60 } },

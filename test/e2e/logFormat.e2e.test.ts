@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection } from '@tasklane/queue';
 import { spawnApi, type SpawnedService } from '../support/spawnService.ts';
 import { spawnUnderTty, type TtyProcess } from '../support/spawnUnderTty.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../support/testQueue.ts';
 
 /** A pretty line's head: `[14:03:27.512] INFO: api: …`. */
 const PRETTY_HEAD = /^\[\d{2}:\d{2}:\d{2}\.\d{3}\] (?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /;
@@ -24,7 +24,7 @@ describe('log format by destination', () => {
     piped = undefined;
   });
   afterAll(async () => {
-    const redis = createRedisConnection(testRedisUrl(), 'worker');
+    const redis = createRedisConnection(testRedisSettings(), 'worker');
     await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
   });

@@ -1,15 +1,14 @@
 // Issue #3, SIGKILL of the worker during a queue run: the job's lock stops being renewed, BullMQ's
 // stalled-job check moves it back to the queue, another worker runs it, and the records are those of
 // one clean run.
-import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, resourcePath } from '../support/apiClient.ts';
 import { createE2eSuite, storedRecords, waitForRun, type E2eSuite, type SpawnedApi } from '../support/e2eSuite.ts';
 import { expectedRecords } from '../support/expectedRecords.ts';
 import { webhookPayload } from '../support/laneFixtures.ts';
 import { countRows, uniqueResourceId } from '../support/testDb.ts';
-import { testRedisUrl } from '../support/testQueue.ts';
+import { testRedisSettings } from '../support/testQueue.ts';
 import { waitFor } from '../support/waitFor.ts';
 
 /** Short lock and stalled-check interval, so a dead worker's job is taken over within seconds. */
@@ -18,13 +17,13 @@ const STALL_ENV = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS:
 describe('a worker process killed with SIGKILL during a queue run', () => {
   let suite: E2eSuite;
   let api: SpawnedApi;
-  let redis: Redis;
+  let redis: RedisClient;
   let queues: Queues;
 
   beforeAll(async () => {
     suite = await createE2eSuite('worker_crash_e2e');
     api = await suite.startApi({ ETL_LANE: 'queue' });
-    redis = createRedisConnection(testRedisUrl(), 'worker');
+    redis = createRedisConnection(testRedisSettings(), 'worker');
     queues = createQueues(redis, {
       prefix: suite.prefix,
       jobs: { attempts: 5, backoffMs: 1000, keepCompleted: { count: 100, ageSeconds: 3600 }, keepFailed: { count: 100, ageSeconds: 3600 } },

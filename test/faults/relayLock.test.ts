@@ -7,15 +7,13 @@
 // database.
 import { OUTBOX_RELAY_LEASE, startOutboxRelay, type OutboxRelay } from '../../apps/api/src/lifecycle/outboxRelay.ts';
 import { createDb, upsertResourceWithRun, type Db } from '@tasklane/db';
-import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueFaultPrefix } from '../support/faultSuite.ts';
-import { deleteKeysWithPrefix } from '../support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings } from '../support/testQueue.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from '../support/migratedScratchDatabase.ts';
 import { uniqueResourceId } from '../support/testDb.ts';
-import { testRedisUrl } from '../support/testQueue.ts';
 import { Queue, Worker } from 'bullmq';
 import { waitFor } from '../support/waitFor.ts';
 
@@ -25,7 +23,7 @@ const JOBS = { attempts: 3, backoffMs: 100, keepCompleted: { count: 100, ageSeco
 interface RelayInstance {
   name: string;
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   relay: OutboxRelay;
   /** How many runs each of this relay's passes published, pass by pass. */
@@ -40,7 +38,7 @@ describe('the outbox relay across API instances', () => {
   const prefix = uniqueFaultPrefix();
   let scratch: MigratedScratchDatabase;
   let inspector: Queue;
-  let inspectorRedis: Redis;
+  let inspectorRedis: RedisClient;
   const instances: RelayInstance[] = [];
 
   function startInstance(name: string): RelayInstance {
@@ -59,7 +57,7 @@ describe('the outbox relay across API instances', () => {
       },
     );
     const db = createDb({ url: scratch.url, poolSize: 3 });
-    const redis = createRedisConnection(testRedisUrl(), 'producer');
+    const redis = createRedisConnection(testRedisSettings(), 'producer');
     redis.on('error', () => {});
     const queues = createQueues(redis, { prefix, jobs: JOBS, onError: () => {} });
     // A long interval: the timer never fires during the test, which drives every pass with runOnce().
@@ -102,7 +100,7 @@ describe('the outbox relay across API instances', () => {
 
   beforeAll(async () => {
     scratch = await createMigratedScratchDatabase('f_relay_lock');
-    inspectorRedis = createRedisConnection(testRedisUrl(), 'worker');
+    inspectorRedis = createRedisConnection(testRedisSettings(), 'worker');
     inspector = new Queue('etl-run', { connection: inspectorRedis, prefix });
   });
 
@@ -218,7 +216,7 @@ describe('the outbox relay across API instances', () => {
     await scratch.db.$executeRaw`UPDATE etl_runs SET published_at = queued_at WHERE id = ${runId}::uuid`;
     const job = await inspector.add('etl-run', { runId }, { jobId: runId });
     // A stand-in worker completes it (and the other waiting jobs of this file) without touching the run row.
-    const workerRedis = createRedisConnection(testRedisUrl(), 'worker');
+    const workerRedis = createRedisConnection(testRedisSettings(), 'worker');
     const worker = new Worker('etl-run', async () => ({ outcome: 'succeeded' }), { connection: workerRedis, prefix });
     try {
       await waitFor('the job to complete', async () => ((await inspector.getJobState(runId!)) === 'completed' ? true : undefined));

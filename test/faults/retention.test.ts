@@ -2,12 +2,12 @@
 // sustained load": the API adds jobs with removeOnComplete/removeOnFail capped by count (and age),
 // so after many runs Redis keeps only the newest few finished jobs, not one per run.
 import { createRedisConnection } from '@tasklane/queue';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../support/apiClient.ts';
 import { createE2eSuite, isFinished, waitForRun, type E2eSuite, type SpawnedApi } from '../support/e2eSuite.ts';
-import { testRedisUrl } from '../support/testQueue.ts';
+import { testRedisSettings } from '../support/testQueue.ts';
 import { uniqueResourceId } from '../support/testDb.ts';
 
 const KEEP = 5;
@@ -23,7 +23,7 @@ describe('job retention in Redis', () => {
     suite = await createE2eSuite('f_retention');
     api = await suite.startApi({ JOB_KEEP_COMPLETED_COUNT: String(KEEP), JOB_KEEP_FAILED_COUNT: String(KEEP) });
     await suite.startWorker({ WORKER_CONCURRENCY: '4' });
-    redis = createRedisConnection(testRedisUrl(), 'worker');
+    redis = createRedisConnection(testRedisSettings(), 'worker') as Redis; // one node: the shared test Redis
     inspector = new Queue('etl-run', { connection: redis, prefix: suite.prefix });
   });
   afterAll(async () => {

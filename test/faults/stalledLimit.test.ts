@@ -67,7 +67,7 @@ describe('a job failed by the stalled limit', () => {
    * delivery; the jobs end `waiting` with BullMQ's deferred failure set.
    */
   async function stallTwice(runs: readonly { runId: string; work: LostWork }[]): Promise<void> {
-    const connection = createRedisConnection(suite.redisUrl, 'worker');
+    const connection = createRedisConnection(suite.redis, 'worker');
     const lost = new Worker(QUEUE_NAMES.etlRun, null, { connection, prefix: suite.prefix, autorun: false, lockDuration: 500, stalledInterval: 200, maxStalledCount: 1 });
     lost.on('error', () => {});
     try {
@@ -147,7 +147,7 @@ describe('a job failed by the stalled limit', () => {
     await worker?.stop();
     const finished = await putRun('failed-unseen');
     // Another process did the work, then failed the job for good: no `failed` event reaches a worker of ours.
-    const connection = createRedisConnection(suite.redisUrl, 'worker');
+    const connection = createRedisConnection(suite.redis, 'worker');
     const other = new Worker(QUEUE_NAMES.etlRun, null, { connection, prefix: suite.prefix, autorun: false });
     other.on('error', () => {});
     try {

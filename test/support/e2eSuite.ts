@@ -2,10 +2,10 @@
 // every instance they consider dead, and stats span every run, so a shared database would let other
 // suites' processes change this suite's runs), a BullMQ prefix of its own, and the API and worker
 // processes it starts, all stopped and cleaned up by `close()`.
+import { loadRedisSettings, type RedisSettings } from '@tasklane/config';
 import { findEtlRun, type Db, type EtlRunView } from '@tasklane/db';
-import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
+import { QUEUE_NAMES, createRedisConnection, type RedisClient } from '@tasklane/queue';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { essence, type RecordEssence } from './expectedRecords.ts';
 import { createMigratedScratchDatabase, type MigratedScratchDatabase } from './migratedScratchDatabase.ts';
 import { spawnApi, spawnWorker, type ServiceLine, type SpawnedService, type SpawnProcessOptions } from './spawnService.ts';
@@ -26,8 +26,10 @@ export interface E2eSuite {
   databaseUrl: string;
   /** The suite's BullMQ prefix (`{t-<random>}` unless given). */
   prefix: string;
-  /** The Redis every process of the suite uses. */
-  redisUrl: string;
+  /** The Redis every process of the suite uses, as they load it (one node, a Cluster or Sentinel). */
+  redis: RedisSettings;
+  /** The `REDIS_*` variables every process of the suite gets. */
+  redisEnv: Readonly<Record<string, string>>;
   /** The environment every process gets: database, Redis, queue prefix, test mode, plus the suite's own. */
   env: Readonly<Record<string, string>>;
   /** Starts an API process with the suite's environment plus `env` (`options`: its name, a wrap command such as `ip netns exec`). */
@@ -51,8 +53,13 @@ export interface E2eSuite {
 
 /** Options of {@link createE2eSuite}. */
 export interface E2eSuiteOptions {
-  /** The Redis of every process. @defaultValue the shared test Redis */
+  /** The Redis of every process, as `REDIS_URL`. @defaultValue the shared test Redis */
   redisUrl?: string;
+  /**
+   * The Redis of every process as `REDIS_*` variables (a Cluster, Sentinel, TLS, an ACL user);
+   * replaces `redisUrl`. @defaultValue `{ REDIS_URL: redisUrl }`
+   */
+  redisEnv?: Record<string, string>;
   /** The BullMQ prefix. @defaultValue a fresh `{t-<random>}` */
   prefix?: string;
   /** Extra environment for every process. @defaultValue none */
@@ -73,22 +80,26 @@ export async function createE2eSuite(label: string, options: E2eSuiteOptions = {
     ...(options.databaseServerUrl === undefined ? {} : { serverUrl: options.databaseServerUrl }),
   });
   const prefix = options.prefix ?? uniqueQueuePrefix();
-  const redisUrl = options.redisUrl ?? testRedisUrl();
+  const redisEnv = options.redisEnv ?? { REDIS_URL: options.redisUrl ?? testRedisUrl() };
+  const redis = loadRedisSettings(redisEnv);
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     DATABASE_URL: scratch.url,
-    REDIS_URL: redisUrl,
+    // The test process's own REDIS_URL (set by globalSetup) must not add a second topology.
+    REDIS_URL: '',
+    ...redisEnv,
     QUEUE_PREFIX: prefix,
     ...options.env,
   };
   const started: SpawnedService[] = [];
-  let inspector: { queue: Queue; connection: Redis } | undefined;
+  let inspector: { queue: Queue; connection: RedisClient } | undefined;
   return {
     db: scratch.db,
     databaseUrl: scratch.url,
     prefix,
-    redisUrl,
+    redis,
+    redisEnv,
     env,
     async startApi(extra = {}, spawnOptions = {}) {
       const api = await spawnApi({ ...env, ...extra }, spawnOptions);
@@ -110,7 +121,7 @@ export async function createE2eSuite(label: string, options: E2eSuiteOptions = {
     queue() {
       if (!inspector) {
         // The worker role queues commands until connected instead of refusing them.
-        const connection = createRedisConnection(redisUrl, 'worker');
+        const connection = createRedisConnection(redis, 'worker');
         connection.on('error', () => {});
         inspector = { connection, queue: new Queue(QUEUE_NAMES.etlRun, { connection, prefix }) };
         inspector.queue.on('error', () => {});
@@ -135,17 +146,21 @@ export async function createE2eSuite(label: string, options: E2eSuiteOptions = {
           await inspector.queue.close().catch(() => {});
           inspector.connection.disconnect();
         }
-        // Connected explicitly (a producer connection would refuse commands sent before it is ready),
-        // and giving up at once when Redis is gone: a private Redis already stopped holds nothing to clean.
-        const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
-        redis.on('error', () => {});
+        // A worker connection (it waits to be connected instead of refusing commands), given up
+        // after 5 s: a private Redis already stopped holds nothing to clean.
+        const cleaner = createRedisConnection(redis, 'worker', { connectTimeoutMs: 2000 });
+        cleaner.on('error', () => {});
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await redis.connect();
-          await deleteKeysWithPrefix(redis, prefix);
+          await Promise.race([
+            deleteKeysWithPrefix(cleaner, prefix),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('Redis unreachable')), 5000))),
+          ]);
         } catch {
           // Redis unreachable: see above.
         } finally {
-          redis.disconnect();
+          clearTimeout(timer);
+          cleaner.disconnect();
         }
       } finally {
         await scratch.drop();

@@ -1,5 +1,6 @@
 // Redis helpers for integration tests: a queue prefix per suite, and cleanup of only that prefix's keys.
-import type { Redis } from 'ioredis';
+import { loadRedisSettings, type RedisSettings } from '@tasklane/config';
+import { deleteKeysMatching, type RedisClient } from '@tasklane/queue';
 import { inject } from 'vitest';
 import type {} from './providedContext.ts';
 import { randomSuffix } from './testDb.ts';
@@ -7,6 +8,14 @@ import { randomSuffix } from './testDb.ts';
 /** The Redis URL from the integration project's globalSetup. */
 export function testRedisUrl(): string {
   return inject('redisUrl');
+}
+
+/**
+ * Redis settings as the processes would load them from `REDIS_URL=<url>` (a single node).
+ * @param url - @defaultValue the test Redis ({@link testRedisUrl})
+ */
+export function testRedisSettings(url: string = testRedisUrl()): RedisSettings {
+  return loadRedisSettings({ REDIS_URL: url });
 }
 
 /**
@@ -18,17 +27,11 @@ export function uniqueQueuePrefix(): string {
 }
 
 /**
- * Deletes every key under `prefix` (SCAN, never KEYS or FLUSHALL: the Redis is shared).
+ * Deletes every key under `prefix` (SCAN, never KEYS or FLUSHALL: the Redis is shared), on one
+ * node or every master of a Cluster.
  * @returns how many keys were deleted
  */
-export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
   if (!/^\{[tf]-[0-9a-f]+\}$/.test(prefix)) throw new Error(`refusing to delete keys of a non-test prefix ${prefix}`);
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  return deleteKeysMatching(redis, `${prefix}:*`);
 }

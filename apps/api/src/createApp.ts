@@ -6,7 +6,7 @@ import type { Lane as LaneName } from '@tasklane/config';
 import { checkReadiness, createMetricsRegistry, postgresProbe, redisProbe, registerQueueDepthMetric } from '@tasklane/ops';
 import type { ReadinessProbe } from '@tasklane/ops';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@tasklane/queue';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AccessControlOptions } from './auth/accessControl.ts';
@@ -63,7 +63,7 @@ export interface AppDeps {
   /** Per-client limit on writes; 429 + Retry-After above it. @defaultValue off */
   rateLimit?: WriteRateLimitOptions;
   /** The Redis connection `/readyz` pings. @defaultValue only PostgreSQL is checked */
-  redis?: Redis;
+  redis?: RedisClient;
   /** BullMQ queues: on Bull Board and in the `tasklane_queue_jobs` metric. @defaultValue none */
   queues?: readonly Queue[];
   /** Bull Board. Off when absent, or when it has no credentials (then the reason is logged). @defaultValue off */

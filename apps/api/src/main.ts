@@ -1,7 +1,7 @@
-import { loadConfig } from '@tasklane/config';
+import { describeRedis, loadConfig } from '@tasklane/config';
 import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
-import { createQueues, createRedisConnection, enqueueEtlRuns } from '@tasklane/queue';
+import { createQueues, createRedisConnection, enqueueEtlRuns, isRedisAuthError } from '@tasklane/queue';
 import { createHttpEnricher } from '@tasklane/pipeline';
 import { startTracing } from '@tasklane/tracing';
 import { createErrorLog, createEtlRunMetrics, createLogger, createMetricsRegistry, observeFinishedRuns, queueProbe } from '@tasklane/ops';
@@ -40,16 +40,25 @@ closers.push({ name: 'tracing', close: () => tracing.shutdown() });
 
 const db = createDb(config.database);
 closers.push({ name: 'database', close: () => db.$disconnect() });
-const redis = createRedisConnection(config.redis.url, 'producer', { connectTimeoutMs: config.redis.connectTimeoutMs });
+// The one producer connection of the process (issue #11): queues, outbox relay, rate limiter,
+// readiness, Bull Board and metrics all use it, on one node, a Cluster or through Sentinel alike.
+const redis = createRedisConnection(config.redis, 'producer');
 // BullMQ re-emits the connection's errors on the queue: one rate-limited log serves both, so each
-// distinct message is logged at most once per 10 s.
+// distinct message is logged at most once per 10 s. Refused credentials are a configuration error,
+// logged as such (the API keeps serving what needs no Redis; /readyz says Redis is down).
 const logRedisError = createErrorLog(logger, { source: 'redis producer' });
-redis.on('error', logRedisError);
+const logRedisAuthError = createErrorLog(logger, { source: 'redis producer', level: 'error' });
+const redisTarget = describeRedis(config.redis);
+redis.on('error', (error: Error) =>
+  isRedisAuthError(error)
+    ? logRedisAuthError(new Error(`${redisTarget} refused the credentials (check REDIS_USERNAME / REDIS_PASSWORD or the URL's): ${error.message}`))
+    : logRedisError(error),
+);
 closers.push({ name: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) });
 const queues = createQueues(redis, {
   prefix: config.queue.prefix,
   jobs: config.queue,
-  onError: logRedisError,
+  onError: (error) => (isRedisAuthError(error) ? undefined : logRedisError(error)),
   telemetry: tracing.bullmq,
 });
 closers.push({ name: 'queues', close: () => queues.close() });

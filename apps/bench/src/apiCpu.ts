@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchRedisEnv } from './benchOptions.ts';
 import { loadPayloads } from '@tasklane/webhook-corpus';
 import { buildCorpusBodies } from './load/buildBodies.ts';
 import type { ApiCpuPerPut } from './measure/apiCpuPerPut.ts';
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   log(`node ${process.version}; corpus: ${bodies.length} bodies, mean ${meanBytes} bytes`);
   const stack = await startBenchStack({
     databaseUrl: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane',
-    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisEnv: benchRedisEnv(undefined, process.env),
     log,
   });
   try {

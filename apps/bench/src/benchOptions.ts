@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LANES, type Lane } from '@tasklane/config';
+import { LANES, loadRedisSettings, type Lane } from '@tasklane/config';
 import type { CapacitySettings } from './rounds/capacityRound.ts';
 
 /** Everything a bench run can be told. */
@@ -14,7 +14,12 @@ export interface BenchOptions {
   queuePrefix: string;
   /** A database on the PostgreSQL server to use (the bench makes its own scratch database there unless `--url`). */
   databaseUrl: string;
-  redisUrl: string;
+  /**
+   * The Redis to use, as the `REDIS_*` variables the API and worker get: `--redis-url`, else every
+   * non-blank `REDIS_*` of the environment (`REDIS_CLUSTER_NODES=…` for a Cluster, see
+   * scripts/redis-cluster.sh), else `REDIS_URL=redis://127.0.0.1:6379`.
+   */
+  redisEnv: Record<string, string>;
   lanes: Lane[];
   /** Concurrency levels: autocannon connections. */
   levels: number[];
@@ -96,7 +101,8 @@ Measures Tasklane's lanes side by side and writes bench/results/<timestamp>.{jso
   --[no-]profile          profile the queue lane's API and worker with node --cpu-prof (default: on, off with --smoke)
   --database-url <url>    PostgreSQL server to use (default: $DATABASE_URL or postgresql://postgres@127.0.0.1:5432/tasklane);
                           the bench creates, migrates and finally drops tasklane_bench_<tag> there
-  --redis-url <url>       Redis to use (default: $REDIS_URL or redis://127.0.0.1:6379); keys under {tasklane-bench-<tag>}, deleted at the end
+  --redis-url <url>       Redis to use (default: the REDIS_* variables — $REDIS_URL, or $REDIS_CLUSTER_NODES for a Cluster,
+                          or $REDIS_SENTINELS — else redis://127.0.0.1:6379); keys under {tasklane-bench-<tag>}, deleted at the end
   --url <url>             target a running API instead (its database is --database-url; no CPU/RSS figures, no crash round)
   --token <token>         bearer token for --url
   --queue-prefix <p>      QUEUE_PREFIX of the --url stack (default: {tasklane})
@@ -167,7 +173,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     token: v.token,
     queuePrefix: v['queue-prefix'] ?? '{tasklane}',
     databaseUrl: v['database-url'] ?? (env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane'),
-    redisUrl: v['redis-url'] ?? (env.REDIS_URL || 'redis://127.0.0.1:6379'),
+    redisEnv: benchRedisEnv(v['redis-url'], env),
     lanes,
     levels,
     reps: positive('--reps', v.reps ?? (smoke ? '1' : '3')),
@@ -231,4 +237,22 @@ function positive(name: string, raw: string): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name}: expected a positive number, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/**
+ * The `REDIS_*` variables of a bench run: `{ REDIS_URL: flag }` when `--redis-url` is given, else the
+ * environment's non-blank `REDIS_*` variables, else the local default.
+ * @throws {@link UsageError} when they do not make one valid Redis configuration
+ */
+export function benchRedisEnv(flag: string | undefined, env: Record<string, string | undefined>): Record<string, string> {
+  const fromEnv = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('REDIS_') && typeof entry[1] === 'string' && entry[1] !== ''),
+  );
+  const redisEnv = flag !== undefined ? { REDIS_URL: flag } : Object.keys(fromEnv).some((name) => /^REDIS_(URL|CLUSTER_NODES|SENTINELS)$/.test(name)) ? fromEnv : { ...fromEnv, REDIS_URL: 'redis://127.0.0.1:6379' };
+  try {
+    loadRedisSettings(redisEnv);
+  } catch (error) {
+    throw new UsageError(`Redis settings: ${(error as Error).message}`);
+  }
+  return redisEnv;
 }

@@ -21,6 +21,7 @@ import { createQueues, createRedisConnection } from '@tasklane/queue';
 import { TRACING_OFF } from '@tasklane/tracing';
 import { loadPayloads } from '@tasklane/webhook-corpus';
 import pg from 'pg';
+import { benchRedisEnv } from './benchOptions.ts';
 import { buildCorpusBodies } from './load/buildBodies.ts';
 import type { ApiCpuPerPut } from './measure/apiCpuPerPut.ts';
 import { measureApiCpuPerPut, readProcessCpu } from './measure/apiCpuPerPut.ts';
@@ -59,7 +60,8 @@ export interface OtelCostReport {
 /** Options of {@link runOtelCost}. */
 export interface OtelCostOptions {
   databaseUrl: string;
-  redisUrl: string;
+  /** `REDIS_*` variables of the Redis to use (see `BenchOptions.redisEnv`). */
+  redisEnv: Record<string, string>;
   bodies: readonly string[];
   /** PUTs per API measurement. @defaultValue 2000 */
   requests?: number;
@@ -94,7 +96,7 @@ export async function runOtelCost(options: OtelCostOptions): Promise<OtelCostRep
       for (const variant of variants) {
         const stack = await startBenchStack({
           databaseUrl: options.databaseUrl,
-          redisUrl: options.redisUrl,
+          redisEnv: options.redisEnv,
           env: variant.env,
           ...(variant.root ? { root: variant.root } : {}),
           log: () => {},
@@ -140,7 +142,7 @@ async function measureVariant(
   const measure = (lane: string, requests: number, idPrefix: string, ids: number) =>
     measureApiCpuPerPut({ apiUrl: stack.apiUrl, apiPid: api.pid, token: stack.token, bodies: options.bodies, requests, lane, idPrefix, ids });
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
-  const connection = createRedisConnection(stack.redisUrl, 'producer');
+  const connection = createRedisConnection(stack.redis, 'producer');
   const queues = createQueues(connection, { prefix: stack.queuePrefix, jobs: loadConfig({}).queue });
   try {
     // Warm-up: both lanes, and the worker's path, so every measured window runs compiled code.
@@ -262,7 +264,7 @@ async function main(): Promise<void> {
   log(`node ${process.version}; corpus: ${bodies.length} bodies; variants: off, on${values['baseline-root'] ? `, baseline (${values['baseline-root']})` : ''}`);
   const report = await runOtelCost({
     databaseUrl: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tasklane',
-    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisEnv: benchRedisEnv(undefined, process.env),
     bodies,
     requests: Number(values.requests),
     runs: Number(values.runs),

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { createTasklaneClient, describeApiError } from '@tasklane/client';
-import { loadConfig } from '@tasklane/config';
+import { loadConfig, loadRedisSettings, type RedisSettings } from '@tasklane/config';
+import { createRedisConnection } from '@tasklane/queue';
 import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadPayloads } from '@tasklane/webhook-corpus';
 import type { BenchOptions } from './benchOptions.ts';
@@ -56,7 +56,7 @@ import { startBenchStack, targetStack } from './stack/benchStack.ts';
 export async function runBench(options: BenchOptions, log: (message: string) => void, onStack?: (close: () => Promise<void>) => void): Promise<BenchResult> {
   const startedAt = new Date();
   const defaults = loadConfig({});
-  const machine = await describeMachine(options.redisUrl);
+  const machine = await describeMachine(loadRedisSettings(options.redisEnv));
   const warnings: string[] = [];
   const payloads = await loadPayloads();
   const corpus = describeCorpus(payloads);
@@ -72,8 +72,8 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
   log(`corpus: ${corpus.payloads} payloads, ${corpus.events} events, mean ${corpus.meanLeaves} leaves (max ${corpus.maxLeaves}); heavy maps ${heavy.leafCounts.join(', ')} leaves; ${maxBodies.bodies.length} bodies of ${maxBodies.bytes.join(', ')} bytes`);
 
   const stack: BenchStack = options.url
-    ? targetStack({ apiUrl: options.url, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, queuePrefix: options.queuePrefix, token: options.token })
-    : await startBenchStack({ databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, crashReady: options.smoke, log });
+    ? targetStack({ apiUrl: options.url, databaseUrl: options.databaseUrl, redisEnv: options.redisEnv, queuePrefix: options.queuePrefix, token: options.token })
+    : await startBenchStack({ databaseUrl: options.databaseUrl, redisEnv: options.redisEnv, crashReady: options.smoke, log });
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 3, application_name: 'tasklane-bench' });
   const db = createDb({ url: stack.databaseUrl, poolSize: defaults.worker.concurrency + 1 });
   const load = startLoadGenerator();
@@ -142,7 +142,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
           const statement = await measureStatementLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-s${connections}r${rep}-`, bodies: statementBodies });
           const upsert = await measureUpsertLimit({ databaseUrl: stack.databaseUrl, connections, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-u${connections}r${rep}-`, workDir, pgbench });
           const write = await measureWriteLimit({ databaseUrl: stack.databaseUrl, connections, poolSize: defaults.database.poolSize, durationSec: options.limitSec, mix: ctx.mix, seed, idPrefix: `${tag}lim-t${connections}r${rep}-`, infos });
-          const bullmq = await measureBullmqLimit({ redisUrl: stack.redisUrl, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: connections, addSeconds: Math.min(1, options.limitSec) });
+          const bullmq = await measureBullmqLimit({ redis: stack.redis, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: connections, addSeconds: Math.min(1, options.limitSec) });
           levelLimits.push({ connections, rep, upsert, statement, write, bullmqAdd: bullmq.add });
         }
         const lanes = rotate(options.lanes, rep - 1);
@@ -162,7 +162,7 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
       }
       if (options.limits) {
         log(`rep ${rep}: BullMQ no-op processing, direct record writes, direct processRun`);
-        const bullmq = await measureBullmqLimit({ redisUrl: stack.redisUrl, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: 16, addSeconds: Math.min(1, options.limitSec), workerConcurrency: defaults.worker.concurrency });
+        const bullmq = await measureBullmqLimit({ redis: stack.redis, prefix: stack.queuePrefix, jobSettings: defaults.queue, addConcurrency: 16, addSeconds: Math.min(1, options.limitSec), workerConcurrency: defaults.worker.concurrency });
         const commitRuns = await claimPreparedRuns(db, await prepareRuns(db, { idPrefix: `${tag}lim-w${rep}-`, count: options.directRuns, mix: ctx.mix, seed, infos, lane: 'inline' }));
         const recordWrites = await measureRecordWrites(db, commitRuns, defaults.worker.concurrency);
         const processRuns = await prepareRuns(db, { idPrefix: `${tag}lim-p${rep}-`, count: options.directRuns, mix: ctx.mix, seed, infos, lane: 'inline' });
@@ -356,16 +356,22 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-async function describeMachine(redisUrl: string): Promise<MachineInfo> {
+async function describeMachine(settings: RedisSettings): Promise<MachineInfo> {
   const loadBefore = loadavg()[0] ?? 0;
   let redis: string | null = null;
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = createRedisConnection(settings, 'worker');
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.connect();
-    redis = /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? null;
+    const info = await Promise.race([
+      client.info('server'),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not answer')), 5000))),
+    ]);
+    redis = /redis_version:(\S+)/.exec(info)?.[1] ?? null;
   } catch {
     // reported as unknown
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
   return {

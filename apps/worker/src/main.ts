@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { loadConfig } from '@tasklane/config';
+import { describeRedis, loadConfig } from '@tasklane/config';
 import { createDb } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
-import { QUEUE_NAMES, createRedisConnection } from '@tasklane/queue';
+import { QUEUE_NAMES, createRedisConnection, isRedisAuthError } from '@tasklane/queue';
 import { Queue, Worker } from 'bullmq';
 import { createEtlRunProcessor } from './createEtlRunProcessor.ts';
 import { deferWhileDatabaseUnavailable } from './deferWhileDatabaseUnavailable.ts';
@@ -26,8 +26,19 @@ closers.push(() => tracing.shutdown());
 
 const db = createDb({ ...config.database, poolSize: Math.max(2, config.worker.concurrency + 1) });
 closers.push(() => db.$disconnect());
-const connection = createRedisConnection(config.redis.url, 'worker', { connectTimeoutMs: config.redis.connectTimeoutMs });
-connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+// One node, a Cluster or through Sentinel (issue #11); BullMQ duplicates it for its blocking reads.
+const connection = createRedisConnection(config.redis, 'worker');
+const redisTarget = describeRedis(config.redis);
+let consuming = false;
+connection.on('error', (err: Error) => {
+  if (isRedisAuthError(err) && !consuming) {
+    // Refused credentials at start-up are a configuration error, not an outage to wait out: say so
+    // and exit, instead of retrying for ever before the first job (issue #11).
+    logger.fatal({ err: err.message, redis: redisTarget }, `${redisTarget} refused the credentials (check REDIS_USERNAME / REDIS_PASSWORD or the URL's); exiting`);
+    process.exit(1);
+  }
+  logger.warn({ err: err.message }, 'redis connection error');
+});
 closers.push(() => connection.quit().catch(() => connection.disconnect()));
 
 const registry = createMetricsRegistry();
@@ -104,8 +115,9 @@ const ops = await startOpsServer({
 if (ops) logger.info({ url: ops.url }, `worker ops server (/healthz, /readyz, /metrics) on ${ops.url}`);
 
 await worker.waitUntilReady();
+consuming = true;
 logger.info(
-  { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency },
+  { queue: QUEUE_NAMES.etlRun, prefix: config.queue.prefix, concurrency: config.worker.concurrency, redis: redisTarget },
   `Tasklane worker consuming ${config.queue.prefix}:${QUEUE_NAMES.etlRun} with concurrency ${config.worker.concurrency}`,
 );
 

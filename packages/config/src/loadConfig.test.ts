@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './loadConfig.ts';
+import { ConfigError, loadConfig, loadRedisSettings } from './loadConfig.ts';
 
 describe('loadConfig', () => {
   it('applies documented defaults when the environment is empty', () => {
@@ -210,6 +210,97 @@ describe('loadConfig', () => {
       ['OTEL_EXPORTER_OTLP_HEADERS', 'novalue'],
     ])('rejects %s=%s with a ConfigError naming it', (name, value) => {
       expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+  });
+
+  describe('Redis topologies (issue #11)', () => {
+    it('defaults to one node on 127.0.0.1:6379, plain TCP, no user', () => {
+      expect(loadConfig({}).redis).toEqual({
+        topology: { kind: 'single', node: { host: '127.0.0.1', port: 6379 }, db: 0 },
+        username: undefined,
+        password: undefined,
+        tls: undefined,
+        connectTimeoutMs: 1000,
+        enqueueTimeoutMs: 1000,
+      });
+    });
+
+    it('reads a rediss:// URL with user, password and database as TLS with that ACL user', () => {
+      const redis = loadConfig({ REDIS_URL: 'rediss://app:s%40cret@redis.example.com:6380/2', REDIS_TLS_CA_FILE: '/etc/ca.pem' }).redis;
+      expect(redis.topology).toEqual({ kind: 'single', node: { host: 'redis.example.com', port: 6380 }, db: 2 });
+      expect([redis.username, redis.password]).toEqual(['app', 's@cret']);
+      expect(redis.tls).toEqual({ caFile: '/etc/ca.pem', certFile: undefined, keyFile: undefined, servername: undefined });
+    });
+
+    it('reads a password-only URL as the default user', () => {
+      expect(loadConfig({ REDIS_URL: 'redis://:pw@10.0.0.5' }).redis).toMatchObject({ username: undefined, password: 'pw', topology: { node: { host: '10.0.0.5', port: 6379 } } });
+    });
+
+    it('reads Cluster seeds, IPv6 in brackets, with TLS, user and password from the variables', () => {
+      const redis = loadConfig({
+        REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-2.internal:7001,[::1]:7002,',
+        REDIS_TLS: 'true',
+        REDIS_TLS_SERVERNAME: 'cluster.example.com',
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD: 'secret',
+      }).redis;
+      expect(redis.topology).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'redis-2.internal', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+      });
+      expect(redis).toMatchObject({ username: 'app', password: 'secret', tls: { servername: 'cluster.example.com' } });
+    });
+
+    it('reads Sentinels with the master name and the Sentinels’ own password', () => {
+      expect(loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 'spw' }).redis.topology).toEqual({
+        kind: 'sentinel',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+        ],
+        name: 'mymaster',
+        sentinelAuth: { username: undefined, password: 'spw' },
+      });
+    });
+
+    it.each([
+      [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, /REDIS_URL, REDIS_CLUSTER_NODES: set exactly one Redis topology/],
+      [{ REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, /set exactly one Redis topology/],
+      [{ REDIS_SENTINELS: 's:26379' }, /REDIS_SENTINELS, REDIS_SENTINEL_NAME: set both/],
+      [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS, REDIS_SENTINEL_NAME: set both/],
+      [{ REDIS_SENTINEL_PASSWORD: 'x' }, /only used with REDIS_SENTINELS/],
+      [{ REDIS_URL: 'redis://u:p@a:6379', REDIS_PASSWORD: 'q' }, /in the URL or in the variables, not both/],
+      [{ REDIS_USERNAME: 'app' }, /REDIS_USERNAME: set REDIS_PASSWORD too/],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_TLS: 'true' }, /use a rediss:\/\/ URL/],
+      [{ REDIS_TLS_CA_FILE: '/ca.pem' }, /REDIS_TLS_CA_FILE: TLS is off/],
+      [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'true', REDIS_TLS_CERT_FILE: '/c.pem' }, /a client certificate needs its key/],
+      [{ REDIS_URL: 'http://a:6379' }, /REDIS_URL: must start with redis:\/\/ or rediss:\/\//],
+      [{ REDIS_URL: 'redis://a:6379/cache' }, /REDIS_URL: its path must be a database number/],
+      [{ REDIS_CLUSTER_NODES: 'a' }, /REDIS_CLUSTER_NODES/],
+      [{ REDIS_CLUSTER_NODES: 'a:70000' }, /REDIS_CLUSTER_NODES/],
+      [{ REDIS_CLUSTER_NODES: ' , ' }, /REDIS_CLUSTER_NODES/],
+    ])('refuses %j with a message naming the variables', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it.each(['{tasklane}', 'myapp:{tasklane}', '{t-1.2}:jobs'])('accepts QUEUE_PREFIX=%s (contains a hash tag)', (prefix) => {
+      expect(loadConfig({ QUEUE_PREFIX: prefix }).queue.prefix).toBe(prefix);
+    });
+
+    it.each(['tasklane', '{}', '{a}{b}', 'a b{c}'])('refuses QUEUE_PREFIX=%s, saying a hash tag keeps the queues in one slot', (prefix) => {
+      expect(() => loadConfig({ QUEUE_PREFIX: prefix })).toThrow(/QUEUE_PREFIX: must contain a Redis Cluster hash tag/);
+    });
+
+    it('loads the Redis settings alone, ignoring other variables', () => {
+      expect(loadRedisSettings({ REDIS_CLUSTER_NODES: 'a:7000', PORT: 'not-a-port', ENQUEUE_TIMEOUT_MS: '250' })).toMatchObject({
+        topology: { kind: 'cluster', nodes: [{ host: 'a', port: 7000 }] },
+        enqueueTimeoutMs: 250,
+      });
     });
   });
 });

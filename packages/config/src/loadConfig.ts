@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { redisAddressList, toRedisSettings, type RedisSettings } from './redisSettings.ts';
 
 /** A boolean from the environment: only `true`/`false`/`1`/`0` are accepted (no "yes", no truthy strings). */
 const envBoolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
@@ -62,12 +63,28 @@ const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt.default(60_000),
   DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
-  REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
+  // Redis (issue #11): exactly one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS; see redisSettings.ts.
+  REDIS_URL: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: redisAddressList.optional(),
+  REDIS_SENTINELS: redisAddressList.optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^\S+$/, 'may not contain whitespace').optional(),
+  REDIS_SENTINEL_USERNAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS: envBoolean.optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
+  REDIS_TLS_SERVERNAME: z.string().min(1).optional(),
   REDIS_CONNECT_TIMEOUT_MS: positiveInt.default(1000),
   ENQUEUE_TIMEOUT_MS: positiveInt.default(1000),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^\{[A-Za-z0-9_-]+\}$/, 'must be a Redis Cluster hash tag such as {tasklane}')
+    .regex(
+      /^[A-Za-z0-9_.:-]*\{[A-Za-z0-9_.:-]+\}[A-Za-z0-9_.:-]*$/,
+      'must contain a Redis Cluster hash tag, e.g. {tasklane} or myapp:{tasklane}: every BullMQ key starts with the prefix, so the tag keeps all queues in one slot, which BullMQ needs for its multi-key scripts on a Cluster (docs.bullmq.io, "Redis Cluster")',
+    )
     .default('{tasklane}'),
   ETL_LANE: z.enum(LANES).default('queue'),
   BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
@@ -236,15 +253,14 @@ export interface Config {
     /** Longest wait to open a connection or get a free one from the pool, in ms. @defaultValue 5000 */
     readonly connectTimeoutMs: number;
   };
-  readonly redis: {
-    readonly url: string;
-    /** How long a producer waits for Redis to connect, in ms. @defaultValue 1000 */
-    readonly connectTimeoutMs: number;
-    /** Upper bound on one enqueue, in ms; past it the run stays `queued`. @defaultValue 1000 */
-    readonly enqueueTimeoutMs: number;
-  };
+  /** Where Redis is (one node, a Cluster or Sentinel), TLS, ACL user and timeouts: what `createRedisConnection` takes. */
+  readonly redis: RedisSettings;
   readonly queue: {
-    /** BullMQ key prefix; a `{hash tag}` so all of a queue's keys share one Redis Cluster slot. */
+    /**
+     * BullMQ key prefix, containing a Redis Cluster hash tag (`{tasklane}`): every key of every
+     * queue carries it, so all of them share one slot and BullMQ's multi-key scripts (including
+     * those spanning queues, such as flows) run on a Cluster. @defaultValue '{tasklane}'
+     */
     readonly prefix: string;
     readonly attempts: number;
     /** First retry delay of the exponential backoff, in ms. */
@@ -443,7 +459,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.API_INSTANCE_RETENTION_MS <= e.INSTANCE_DEAD_AFTER_MS &&
       'API_INSTANCE_RETENTION_MS: must exceed INSTANCE_DEAD_AFTER_MS, or a live instance could be taken for a silent one',
   ].filter((issue): issue is string => typeof issue === 'string');
-  if (crossChecks.length > 0) throw new ConfigError(crossChecks);
+  const redis = toRedisSettings(e);
+  crossChecks.push(...redis.issues);
+  if (crossChecks.length > 0 || !redis.settings) throw new ConfigError(crossChecks);
   return deepFreeze({
     env: e.NODE_ENV,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
@@ -474,7 +492,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     },
-    redis: { url: e.REDIS_URL, connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS, enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS },
+    redis: redis.settings,
     queue: {
       prefix: e.QUEUE_PREFIX,
       attempts: e.JOB_ATTEMPTS,
@@ -555,6 +573,17 @@ function tracingSettings(e: z.infer<typeof envSchema>): Config['tracing'] {
       maxExportBatchSize: e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
     },
   };
+}
+
+/**
+ * The Redis settings alone, from the `REDIS_*` variables and `ENQUEUE_TIMEOUT_MS` of `env` (others
+ * are ignored): for tools and tests that reach Tasklane's Redis the way its processes do.
+ *
+ * @param env - e.g. `{ REDIS_URL: 'redis://127.0.0.1:6380' }`. @defaultValue `process.env`
+ * @throws {@link ConfigError} naming every invalid or conflicting variable
+ */
+export function loadRedisSettings(env: Record<string, string | undefined> = process.env): RedisSettings {
+  return loadConfig(Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('REDIS_') || name === 'ENQUEUE_TIMEOUT_MS'))).redis;
 }
 
 function deepFreeze<T>(value: T): T {

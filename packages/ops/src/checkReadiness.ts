@@ -1,6 +1,6 @@
 import type { Db } from '@tasklane/db';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** How one dependency answered a readiness probe. */
@@ -24,8 +24,8 @@ export function postgresProbe(db: Db): ReadinessProbe {
   return () => db.$queryRaw`SELECT 1`;
 }
 
-/** Probes Redis with `PING` on the given connection. */
-export function redisProbe(redis: Redis): ReadinessProbe {
+/** Probes Redis with `PING` on the given connection (a Cluster sends it to one of its nodes). */
+export function redisProbe(redis: Redis | Cluster): ReadinessProbe {
   return () => redis.ping();
 }
 

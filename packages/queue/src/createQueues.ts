@@ -1,6 +1,6 @@
 import type { Telemetry } from 'bullmq';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './createRedisConnection.ts';
 import type { EtlRunJobSettings } from './etlRunQueue.ts';
 import { QUEUE_NAMES, etlRunJobOptions } from './etlRunQueue.ts';
 
@@ -8,14 +8,20 @@ import { QUEUE_NAMES, etlRunJobOptions } from './etlRunQueue.ts';
 export interface Queues {
   etlRun: Queue;
   /** The producer connection every queue here shares (owned by the caller, not closed by {@link Queues.close}). */
-  connection: Redis;
+  connection: RedisClient;
   /** Closes every queue (not the connection, which the caller owns). */
   close(): Promise<void>;
 }
 
 /** Options of {@link createQueues}. */
 export interface CreateQueuesOptions {
-  /** Key prefix, a `{hash tag}` so a queue's keys share one Redis Cluster slot. */
+  /**
+   * Key prefix containing a Redis Cluster hash tag (`{tasklane}`, config `QUEUE_PREFIX`). Tasklane
+   * tags the prefix, not each queue name: every key of every queue then lives in one slot, so
+   * BullMQ's scripts that touch two queues at once (flows, a child moving its parent) work on a
+   * Cluster too; the price is that one master holds all queues (spread them with one prefix per
+   * queue family if ever needed).
+   */
   prefix: string;
   /** Retry and retention settings applied as the queue's default job options. */
   jobs: EtlRunJobSettings;
@@ -45,9 +51,9 @@ export interface CreateQueuesOptions {
  * and takes its Lua fallbacks for `getState` and `isJobInState`, which are correct on any Redis
  * (BullMQ recommends ≥ 6.2; docker-compose pins 7).
  *
- * @param connection - an ioredis connection from `createRedisConnection(url, 'producer')`
+ * @param connection - a producer connection from `createRedisConnection(config.redis, 'producer')` (one node, Sentinel or Cluster)
  */
-export function createQueues(connection: Redis, options: CreateQueuesOptions): Queues {
+export function createQueues(connection: RedisClient, options: CreateQueuesOptions): Queues {
   const etlRun = new Queue(QUEUE_NAMES.etlRun, {
     connection,
     prefix: options.prefix,

@@ -1,7 +1,8 @@
 export { QUEUE_NAMES, etlRunJobSchema, etlRunJobOptions, etlRunJobId } from './etlRunQueue.ts';
 export type { EtlRunJob, EtlRunJobSettings } from './etlRunQueue.ts';
-export { createRedisConnection } from './createRedisConnection.ts';
-export type { RedisRole } from './createRedisConnection.ts';
+export { createRedisConnection, isRedisAuthError } from './createRedisConnection.ts';
+export type { RedisClient, RedisConnectionOptions, RedisRole } from './createRedisConnection.ts';
+export { deleteKeysMatching } from './deleteKeysMatching.ts';
 export { createQueues } from './createQueues.ts';
 export type { Queues, CreateQueuesOptions } from './createQueues.ts';
 export { enqueueEtlRun, enqueueEtlRuns, findMissingEtlRunJobs } from './enqueueEtlRun.ts';

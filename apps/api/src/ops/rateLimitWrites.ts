@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@tasklane/queue';
 import type { Logger } from 'pino';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -14,7 +14,7 @@ export interface WriteRateLimitOptions {
    * Shares the counters across API instances in Redis; without it (or while Redis is down) each
    * instance counts in memory. @defaultValue in memory
    */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Redis key prefix of the counters. @defaultValue 'tasklane:rate-limit:writes' */
   keyPrefix?: string;
 }

@@ -3,12 +3,11 @@ import { listenServer } from '@tasklane/ops';
 // a real database and a real queue lane on a prefix of its own.
 import { createServer, type Server } from 'node:http';
 import type { Db } from '@tasklane/db';
-import { createQueues, createRedisConnection, type Queues } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@tasklane/queue';
 import { pino, type Logger } from 'pino';
 import { underContract } from '../../../../test/support/apiContract.ts';
 import { createTestDb } from '../../../../test/support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
 import { createApp } from '../../src/createApp.ts';
 import { createQueueLane } from '../../src/lanes/createQueueLane.ts';
 import type { BodyThreads } from '../../src/resources/resourcesRouter.ts';
@@ -26,7 +25,7 @@ export interface TestApi {
   db: Db;
   queues: Queues;
   /** The producer connection of the lane (points at a dead port when `redisUrl` says so). */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Every line the API logged. */
   logs: LogLine[];
@@ -57,7 +56,7 @@ export async function startApi(
   const logger: Logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const db = options.db ?? createTestDb();
   const prefix = uniqueQueuePrefix();
-  const redis = createRedisConnection(options.redisUrl ?? testRedisUrl(), 'producer', { connectTimeoutMs: 1000 });
+  const redis = createRedisConnection(testRedisSettings(options.redisUrl), 'producer', { connectTimeoutMs: 1000 });
   redis.on('error', () => {}); // a dead Redis is a case under test; ioredis must not print "Unhandled error event"
   const queues = createQueues(redis, { prefix, jobs: JOB_SETTINGS, onError: () => {} }); // as for `redis` above
   const defaultLane = createQueueLane({ db, queues, enqueueTimeoutMs: options.enqueueTimeoutMs ?? 1000, logger });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RedisSettings } from '@tasklane/config';
 import type { EtlRunJobSettings } from '@tasklane/queue';
 import { createRedisConnection, etlRunJobOptions } from '@tasklane/queue';
 import { Queue, Worker } from 'bullmq';
@@ -22,7 +23,7 @@ const NOOP_QUEUE = 'bench-noop';
  * Worker in this process drains them with a no-op processor. The queue is obliterated afterwards.
  */
 export async function measureBullmqLimit(options: {
-  redisUrl: string;
+  redis: RedisSettings;
   prefix: string;
   jobSettings: EtlRunJobSettings;
   addConcurrency: number;
@@ -31,7 +32,7 @@ export async function measureBullmqLimit(options: {
   /** Give up draining after this long, in ms. @defaultValue 30_000 */
   drainTimeoutMs?: number;
 }): Promise<BullmqLimit> {
-  const producer = createRedisConnection(options.redisUrl, 'producer');
+  const producer = createRedisConnection(options.redis, 'producer');
   const queue = new Queue(NOOP_QUEUE, { connection: producer, prefix: options.prefix, defaultJobOptions: etlRunJobOptions(options.jobSettings) });
   const histogram = createLatencyHistogram();
   try {
@@ -54,7 +55,7 @@ export async function measureBullmqLimit(options: {
     const add = { concurrency: options.addConcurrency, perSecond: added / addElapsed, jobs: added, latencyMs: percentilesOf(histogram) };
     if (!options.workerConcurrency) return { add, process: null };
 
-    const connection = createRedisConnection(options.redisUrl, 'worker');
+    const connection = createRedisConnection(options.redis, 'worker');
     let processed = 0;
     let allDone: () => void = () => {};
     const finished = new Promise<void>((resolve) => (allDone = resolve));

@@ -35,7 +35,7 @@ export async function countRoundTripsPerUnit(ctx: BenchContext, options: { units
   const commitRuns = await claimPreparedRuns(ctx.db, await prepareRuns(ctx.db, { ...base, idPrefix: `${options.idPrefix}b-` }));
   const committed = await countRoundTrips(() => measureRecordWrites(ctx.db, commitRuns, 1));
   const jobs = await countRoundTrips(() =>
-    measureBullmqLimit({ redisUrl: ctx.stack.redisUrl, prefix: ctx.stack.queuePrefix, jobSettings: ctx.defaults.queue, addConcurrency: 1, addSeconds: 0.5, workerConcurrency: 1 }),
+    measureBullmqLimit({ redis: ctx.stack.redis, prefix: ctx.stack.queuePrefix, jobSettings: ctx.defaults.queue, addConcurrency: 1, addSeconds: 0.5, workerConcurrency: 1 }),
   );
   return {
     perWrite: per(writes.trips, options.units),

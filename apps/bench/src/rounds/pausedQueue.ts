@@ -6,7 +6,7 @@ import type { BenchContext } from './BenchContext.ts';
  * adds still land), and resumes it afterwards, whatever happens.
  */
 export async function withPausedQueue<T>(ctx: BenchContext, work: () => Promise<T>): Promise<T> {
-  const connection = createRedisConnection(ctx.stack.redisUrl, 'producer');
+  const connection = createRedisConnection(ctx.stack.redis, 'producer');
   const queues = createQueues(connection, { prefix: ctx.stack.queuePrefix, jobs: ctx.defaults.queue });
   try {
     await queues.etlRun.waitUntilReady();

@@ -38,7 +38,7 @@ export async function runWorkerDrain(
   const extra = options.extraWorkers ?? [];
   const idPrefix = `drain-r${options.rep}-`;
   const runs = await prepareRuns(ctx.db, { idPrefix, count: options.count, mix: ctx.mix, seed: options.seed, infos: ctx.infos, lane: 'queue' });
-  const connection = createRedisConnection(ctx.stack.redisUrl, 'producer');
+  const connection = createRedisConnection(ctx.stack.redis, 'producer');
   const queues = createQueues(connection, { prefix: ctx.stack.queuePrefix, jobs: ctx.defaults.queue });
   try {
     await queues.etlRun.waitUntilReady();

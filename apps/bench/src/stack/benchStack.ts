@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { QUEUE_NAMES } from '@tasklane/queue';
-import { Redis } from 'ioredis';
+import { loadRedisSettings, type RedisSettings } from '@tasklane/config';
+import { QUEUE_NAMES, createRedisConnection, deleteKeysMatching } from '@tasklane/queue';
 import pg from 'pg';
 import { ensureServices } from '../../../../scripts/ensureServices.ts';
 import type { BenchService } from './spawnService.ts';
@@ -21,7 +21,10 @@ export interface BenchStack {
   managed: boolean;
   apiUrl: string;
   databaseUrl: string;
-  redisUrl: string;
+  /** The Redis of the stack, as its processes load it (one node, a Cluster or Sentinel). */
+  redis: RedisSettings;
+  /** The `REDIS_*` variables the stack's processes get. */
+  redisEnv: Record<string, string>;
   queuePrefix: string;
   /** Bearer token the API was started with (sent with every request). */
   token: string | undefined;
@@ -63,7 +66,8 @@ export const DUPLICATE_DELIVERY_NEEDLE = '"outcome":"already-finished"';
 
 /**
  * Starts the bench's own stack: makes PostgreSQL and Redis available (scripts/ensureServices.ts: the
- * servers at the URLs, else embedded ones), creates and migrates a scratch database
+ * servers at the URLs, else embedded ones; a Cluster or Sentinels must be running already, e.g.
+ * `scripts/redis-cluster.sh start`), creates and migrates a scratch database
  * `tasklane_bench_<tag>` on that server, picks a Redis prefix `{tasklane-bench-<tag>}`, and spawns
  * the API and the worker as two processes.
  *
@@ -71,7 +75,8 @@ export const DUPLICATE_DELIVERY_NEEDLE = '"outcome":"already-finished"';
  */
 export async function startBenchStack(options: {
   databaseUrl: string;
-  redisUrl: string;
+  /** `REDIS_*` variables of the Redis to use (see `BenchOptions.redisEnv`). */
+  redisEnv: Record<string, string>;
   /** Start with {@link CRASH_RECOVERY_ENV} at once (smoke runs: nothing is measured, restarts cost time). */
   crashReady?: boolean;
   /** More environment of both processes (e.g. `OTEL_*`). @defaultValue none */
@@ -85,11 +90,15 @@ export async function startBenchStack(options: {
 }): Promise<BenchStack> {
   const tag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const scratchUrl = withDatabase(options.databaseUrl, `tasklane_bench_${tag}`);
+  const single = loadRedisSettings(options.redisEnv).topology.kind === 'single';
   const services = await ensureServices({
     databaseUrl: scratchUrl,
-    redisUrl: options.redisUrl,
+    // One node may be started here when none answers; a Cluster or Sentinels are the caller's.
+    ...(single ? { redisUrl: options.redisEnv.REDIS_URL } : { skipRedis: true }),
     logger: { info: (m) => options.log(m), warn: (m) => options.log(`warning: ${m}`) },
   });
+  const redisEnv = single && options.redisEnv.REDIS_URL !== undefined ? { ...options.redisEnv, REDIS_URL: services.redisUrl } : options.redisEnv;
+  const redis = loadRedisSettings(redisEnv);
   const queuePrefix = `{tasklane-bench-${tag}}`;
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
@@ -103,7 +112,9 @@ export async function startBenchStack(options: {
     // The ready lines are read as JSON, whatever LOG_FORMAT the shell running the bench has.
     LOG_FORMAT: 'json',
     DATABASE_URL: services.databaseUrl,
-    REDIS_URL: services.redisUrl,
+    // Only the stack's Redis: a REDIS_URL inherited from the shell must not add a second topology.
+    REDIS_URL: '',
+    ...redisEnv,
     QUEUE_PREFIX: queuePrefix,
     ETL_LANE: 'none',
     HOST: '127.0.0.1',
@@ -124,7 +135,7 @@ export async function startBenchStack(options: {
   const startEnv: RestartOptions = { env: crashReady ? { ...CRASH_RECOVERY_ENV } : {} };
   const close = async () => {
     await Promise.all([api?.stop(5000), worker?.stop(5000)]);
-    await deleteRedisPrefix(services.redisUrl, queuePrefix).catch((error: unknown) => options.log(`could not delete Redis keys ${queuePrefix}:*: ${String(error)}`));
+    await deleteRedisPrefix(redis, queuePrefix).catch((error: unknown) => options.log(`could not delete Redis keys ${queuePrefix}:*: ${String(error)}`));
     await dropDatabase(services.databaseUrl).catch((error: unknown) => options.log(`could not drop the scratch database: ${String(error)}`));
     await services.stop();
   };
@@ -139,7 +150,8 @@ export async function startBenchStack(options: {
     managed: true,
     apiUrl: api.readyLine.url as string,
     databaseUrl: services.databaseUrl,
-    redisUrl: services.redisUrl,
+    redis,
+    redisEnv,
     queuePrefix,
     token,
     api: () => api,
@@ -159,7 +171,7 @@ export async function startBenchStack(options: {
       await Promise.all([api?.stop(10_000), worker?.stop(10_000)]);
       // The stopped worker may have just taken BullMQ's stalled-check key for its 30 s interval;
       // until it expires no worker looks for stalled jobs, which would add up to 30 s to the round.
-      await deleteRedisKey(services.redisUrl, `${queuePrefix}:${QUEUE_NAMES.etlRun}:stalled-check`);
+      await deleteRedisKey(redis, `${queuePrefix}:${QUEUE_NAMES.etlRun}:stalled-check`);
       [api, worker] = await Promise.all([spawnApi({ env: { ...CRASH_RECOVERY_ENV } }), spawnWorker({ env: { ...CRASH_RECOVERY_ENV } })]);
       crashReady = true;
     },
@@ -181,10 +193,11 @@ export async function startBenchStack(options: {
  * Targets a stack someone else runs (`--url`): no processes to measure or kill. Its database and
  * Redis are still needed to read run timestamps and to measure the limits.
  */
-export function targetStack(options: { apiUrl: string; databaseUrl: string; redisUrl: string; queuePrefix: string; token: string | undefined }): BenchStack {
+export function targetStack(options: { apiUrl: string; databaseUrl: string; redisEnv: Record<string, string>; queuePrefix: string; token: string | undefined }): BenchStack {
   return {
     managed: false,
     ...options,
+    redis: loadRedisSettings(options.redisEnv),
     api: () => undefined,
     worker: () => undefined,
     restartApi: () => Promise.reject(new Error('the bench does not manage this stack')),
@@ -213,29 +226,27 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Deletes every key under `<prefix>:` with SCAN + UNLINK (never FLUSHALL: the server is shared). */
-export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  await redis.connect();
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
+/**
+ * Deletes every key under `<prefix>:` with SCAN + UNLINK (never FLUSHALL: the server is shared), on
+ * every master of a Cluster; gives up after 10 s.
+ */
+export async function deleteRedisPrefix(settings: RedisSettings, prefix: string): Promise<number> {
+  return withRedis(settings, (redis) => deleteKeysMatching(redis, `${prefix}:*`));
 }
 
-async function deleteRedisKey(redisUrl: string, key: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+async function deleteRedisKey(settings: RedisSettings, key: string): Promise<void> {
+  await withRedis(settings, (redis) => redis.del(key));
+}
+
+/** Runs `work` on a connection of its own (waiting to be connected), closed after; at most 10 s. */
+async function withRedis<T>(settings: RedisSettings, work: (redis: ReturnType<typeof createRedisConnection>) => Promise<T>): Promise<T> {
+  const redis = createRedisConnection(settings, 'worker');
+  redis.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.del(key);
+    return await Promise.race([work(redis), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not answer within 10 s')), 10_000)))]);
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }

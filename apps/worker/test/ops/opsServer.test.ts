@@ -2,13 +2,12 @@
 // /readyz per dependency (503 when one is down), /metrics (open or behind METRICS_TOKEN).
 import type { Db } from '@tasklane/db';
 import { checkReadiness, createEtlRunMetrics, createMetricsRegistry, postgresProbe, redisProbe } from '@tasklane/ops';
-import { createRedisConnection } from '@tasklane/queue';
-import type { Redis } from 'ioredis';
+import { createRedisConnection, type RedisClient } from '@tasklane/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itAnswersMalformedRequestsWithJson } from '../../../../test/support/malformedRequestCases.ts';
 import { createTestDb } from '../../../../test/support/testDb.ts';
-import { testRedisUrl } from '../../../../test/support/testQueue.ts';
+import { testRedisSettings } from '../../../../test/support/testQueue.ts';
 import { startOpsServer, type OpsServer } from '../../src/ops/startOpsServer.ts';
 import { freePort } from '../../../../test/support/freePort.ts';
 
@@ -16,8 +15,8 @@ const logger = pino({ level: 'silent' });
 
 describe('the worker ops server', () => {
   let db: Db;
-  let redis: Redis;
-  let deadRedis: Redis;
+  let redis: RedisClient;
+  let deadRedis: RedisClient;
   let healthy: OpsServer;
   let redisDown: OpsServer;
   let guarded: OpsServer;
@@ -25,9 +24,9 @@ describe('the worker ops server', () => {
 
   beforeAll(async () => {
     db = createTestDb({ poolSize: 2 });
-    redis = createRedisConnection(testRedisUrl(), 'worker');
+    redis = createRedisConnection(testRedisSettings(), 'worker');
     // The worker's connection role reconnects forever: a PING waits, and the probe's timeout ends it.
-    deadRedis = createRedisConnection(`redis://127.0.0.1:${await freePort()}`, 'worker');
+    deadRedis = createRedisConnection(testRedisSettings(`redis://127.0.0.1:${await freePort()}`), 'worker');
     deadRedis.on('error', () => {});
     const registry = createMetricsRegistry();
     createEtlRunMetrics(registry);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../../../../test/support/apiClient.ts';
 import { spawnApi, spawnWorker, type SpawnedService } from '../../../../test/support/spawnService.ts';
 import { createTestDb, deleteResources, randomSuffix, readRuns, uniqueResourceId } from '../../../../test/support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../../../../test/support/testQueue.ts';
 import { waitFor } from '../../../../test/support/waitFor.ts';
 
 describe('the worker process with its ops server, behind an API process', () => {
@@ -31,7 +31,7 @@ describe('the worker process with its ops server, behind an API process', () => 
     await Promise.all([api?.stop(), worker?.stop()]);
     if (db) await deleteResources(db, ids);
     await db?.$disconnect();
-    const redis = createRedisConnection(testRedisUrl(), 'worker'); // queues commands until connected
+    const redis = createRedisConnection(testRedisSettings(), 'worker'); // queues commands until connected
     await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
   });

@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { underContract } from '../../../../../test/support/apiContract.ts';
 import { createTestDb } from '../../../../../test/support/testDb.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniqueQueuePrefix } from '../../../../../test/support/testQueue.ts';
+import { deleteKeysWithPrefix, testRedisSettings, uniqueQueuePrefix } from '../../../../../test/support/testQueue.ts';
 import { createApp, type AppDeps } from '../../../src/createApp.ts';
 import type { Lane } from '../../../src/lanes/Lane.ts';
 import { createQueueLane } from '../../../src/lanes/createQueueLane.ts';
@@ -57,7 +57,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
   const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const db = options.db ?? createTestDb();
   const prefix = uniqueQueuePrefix();
-  const redis = createRedisConnection(options.redisUrl ?? testRedisUrl(), 'producer', { connectTimeoutMs: 500 });
+  const redis = createRedisConnection(testRedisSettings(options.redisUrl), 'producer', { connectTimeoutMs: 500 }) as Redis; // one node, from a URL
   redis.on('error', () => {}); // a dead Redis is a case under test
   // The producer connection has no offline queue: wait until it is up (or has failed) so a test's
   // first request does not race the connect.
@@ -106,7 +106,7 @@ export async function startOpsApp(options: OpsAppOptions = {}): Promise<OpsApp> 
       redis.disconnect();
       if (!options.redisUrl) {
         // Clean up on a connection of its own: the app's may be the one a test broke.
-        const cleanup = createRedisConnection(testRedisUrl(), 'worker');
+        const cleanup = createRedisConnection(testRedisSettings(), 'worker');
         await deleteKeysWithPrefix(cleanup, prefix);
         await cleanup.quit();
       }
