@@ -3,20 +3,16 @@
 // repository makes a cluster; the bench uses it too). Never the shared Redis on 6379.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { CLUSTER_NODES, findClusterPorts, REDIS_CLUSTER_SCRIPT } from '../../scripts/localRedisCluster.ts';
 import { waitFor } from './waitFor.ts';
 
 const run = promisify(execFile);
-const SCRIPT = fileURLToPath(new URL('../../scripts/redis-cluster.sh', import.meta.url));
-/** Nodes of the cluster: 3 masters and one replica each. */
-const NODES = 6;
-/** Redis Cluster's bus port is the node's port plus this (scripts/redis-cluster.sh keeps the default). */
-const BUS_OFFSET = 10_000;
+const SCRIPT = REDIS_CLUSTER_SCRIPT;
+const NODES = CLUSTER_NODES;
 
 /** One node as the cluster sees it (`CLUSTER NODES`). */
 export interface ClusterNode {
@@ -62,19 +58,7 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
 }
 
-/**
- * A first port such that the 6 node ports and their bus ports (+10000) are all free on 127.0.0.1
- * right now (random ranges in 20000-45000 are probed).
- * @throws Error when 50 tries found none
- */
-export async function findClusterPorts(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * 25_000);
-    const ports = Array.from({ length: NODES }, (_, i) => first + i).flatMap((port) => [port, port + BUS_OFFSET]);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return first;
-  }
-  throw new Error('no free range of cluster ports found on 127.0.0.1');
-}
+export { findClusterPorts };
 
 /**
  * Starts a 6-node cluster with scripts/redis-cluster.sh and waits until every node reports
@@ -219,10 +203,3 @@ async function isRunning(pid: number): Promise<boolean> {
   return !/^\d+ \(.*\) Z/.test(stat);
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}

@@ -64,6 +64,8 @@ export interface BenchOptions {
   /** The scale-out round (issue #11): the worker drain with 1 … `scaleOutWorkers` worker processes. */
   scaleOut: boolean;
   scaleOutWorkers: number;
+  /** The scale-out round again on a local Redis Cluster the bench starts (scripts/redis-cluster.sh). @defaultValue on, off with --smoke */
+  scaleOutCluster: boolean;
   updateMixResources: number;
   updateMixChangedLeaves: number[];
   updateMixStatsQuietMs: number;
@@ -94,6 +96,8 @@ Measures Tasklane's lanes side by side and writes bench/results/<timestamp>.{jso
   --no-crash | --no-probe | --no-limits   skip the crash rounds, the cheap-GET probe, the machine limits
   --no-capacity | --no-update-mix         skip the sustained-capacity steps, the update-mostly mix
   --no-scale-out          skip the scale-out round (worker drain with 1 … --scale-out-workers, default 3, worker processes)
+  --[no-]scale-out-cluster  repeat it on a local Redis Cluster the bench starts with scripts/redis-cluster.sh
+                          (default: on, off with --smoke)
   --scale                 measure only how cost grows (not in the default run): CPU per KB for bodies of
                           1 KiB … 1 MiB, and PUT p99 + worker runs/s on the empty database vs after loading
                           --scale-resources (default 200000) resources and --scale-records (default 10000000)
@@ -141,6 +145,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         'update-mix': { type: 'boolean', default: true },
         'scale-out': { type: 'boolean', default: true },
         'scale-out-workers': { type: 'string' },
+        'scale-out-cluster': { type: 'boolean' },
         scale: { type: 'boolean', default: false },
         'scale-resources': { type: 'string' },
         'scale-records': { type: 'string' },
@@ -205,6 +210,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       : { startRate: 50, factor: 1.5, maxSteps: 10, downSteps: 3, refine: 2, stepSec: 8, connections: 64, drainTimeoutMs: 120_000 },
     updateMix: v['update-mix'],
     scaleOut: v['scale-out'],
+    scaleOutCluster: v['scale-out-cluster'] ?? !smoke,
     scaleOutWorkers: Math.trunc(positive('--scale-out-workers', v['scale-out-workers'] ?? (smoke ? '2' : '3'))),
     updateMixResources: smoke ? 20 : 200,
     updateMixChangedLeaves: smoke ? [1] : [1, 2],

@@ -8,6 +8,7 @@ import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
 import pg from 'pg';
 import { loadPayloads } from '@tasklane/webhook-corpus';
+import { startLocalRedisCluster } from '../../../scripts/localRedisCluster.ts';
 import type { BenchOptions } from './benchOptions.ts';
 import type { BenchResult, LevelLimits, MachineInfo, RunLimits } from './BenchResult.ts';
 import { measureBullmqLimit } from './limits/bullmqLimit.ts';
@@ -179,7 +180,17 @@ export async function runBench(options: BenchOptions, log: (message: string) => 
     }
 
     if (options.scaleOut && stack.managed && options.lanes.includes('queue')) {
-      scaleOuts.push(await runScaleOut(ctx, { count: options.directRuns, maxWorkers: options.scaleOutWorkers, seed: options.seed, redis: 'single node' }));
+      const topology = loadRedisSettings(options.redisEnv).topology.kind;
+      scaleOuts.push(await runScaleOut(ctx, { count: options.directRuns, maxWorkers: options.scaleOutWorkers, seed: options.seed, redis: topology === 'single' ? 'single node' : topology }));
+      if (options.scaleOutCluster && topology !== 'cluster') {
+        const result = await onLocalCluster(ctx, options, (clusterCtx) =>
+          runScaleOut(clusterCtx, { count: options.directRuns, maxWorkers: options.scaleOutWorkers, seed: options.seed, redis: 'cluster (3 masters + 3 replicas, local)' }),
+        ).catch((error: unknown) => {
+          warnings.push(`scale-out on a Redis Cluster not measured: ${(error as Error).message.split('\n')[0]}`);
+          return null;
+        });
+        if (result) scaleOuts.push(result);
+      }
     }
 
     if (options.updateMix && options.lanes.includes('queue')) {
@@ -386,4 +397,27 @@ async function describeMachine(settings: RedisSettings): Promise<MachineInfo> {
     loadAfter: null,
     busy: loadBefore >= 1.5,
   };
+}
+
+/**
+ * Runs `round` on a second stack of its own whose API and worker use a local Redis Cluster
+ * (scripts/localRedisCluster.ts: 6 nodes on free loopback ports), then stops the stack and the cluster.
+ */
+async function onLocalCluster<T>(ctx: BenchContext, options: BenchOptions, round: (clusterCtx: BenchContext) => Promise<T>): Promise<T> {
+  ctx.log('starting a local Redis Cluster (3 masters + 3 replicas) and a second stack on it');
+  const cluster = await startLocalRedisCluster();
+  try {
+    const stack = await startBenchStack({ databaseUrl: options.databaseUrl, redisEnv: { REDIS_CLUSTER_NODES: cluster.nodes }, log: ctx.log });
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 3, application_name: 'tasklane-bench' });
+    const db = createDb({ url: stack.databaseUrl, poolSize: ctx.defaults.worker.concurrency + 1 });
+    try {
+      return await round({ ...ctx, stack, pool, db, api: createTasklaneClient({ baseUrl: stack.apiUrl, token: stack.token }) });
+    } finally {
+      await db.$disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await stack.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
 }
