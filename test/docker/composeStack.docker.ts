@@ -161,11 +161,11 @@ describe('docker-compose.yml on a Docker engine (Compose 1.29, --scale worker=3)
 
   it('`docker-compose stop` drains the api and the workers: SIGTERM reaches node, in-flight requests and runs finish, exit code 0', async () => {
     // In flight when the stop begins: 16 inline runs (4 execute at once, RUN_DELAY_MS each), two
-    // await-lane requests still waiting for their runs, and queue jobs in the three workers.
+    // await-lane requests still waiting for their runs, and 48 queue jobs (12 execute at once in
+    // the three workers, RUN_DELAY_MS each).
     const inline = await Promise.all(Array.from({ length: 16 }, (_, i) => put(`${prefix}-drain-inline-${i}`, 'inline')));
-    const queued = await Promise.all(Array.from({ length: 24 }, (_, i) => put(`${prefix}-drain-queue-${i}`, 'queue')));
     const awaiting = [0, 1].map((i) => put(`${prefix}-drain-await-${i}`, 'await', { Prefer: 'wait=60' }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const queued = await Promise.all(Array.from({ length: 48 }, (_, i) => put(`${prefix}-drain-queue-${i}`, 'queue')));
     const stopStarted = Date.now();
     const stopping = project.compose(['stop', 'api', 'worker'], 120_000);
     const awaited = await Promise.all(awaiting);
@@ -192,11 +192,17 @@ describe('docker-compose.yml on a Docker engine (Compose 1.29, --scale worker=3)
     const workers = lines.filter((l) => l.service === 'worker');
     const workerContainers = new Set(workers.map((l) => l.container));
     expect(workerContainers.size).toBe(WORKERS);
+    let jobsFinishedWhileDraining = 0;
     for (const container of workerContainers) {
       const own = workers.filter((l) => l.container === container);
-      expect(own.find((l) => l.msg === 'shutting down: no new jobs, finishing active ones')?.signal, container).toBe('SIGTERM');
+      const shutdown = own.find((l) => l.msg === 'shutting down: no new jobs, finishing active ones');
+      expect(shutdown?.signal, container).toBe('SIGTERM');
       expect(own.some((l) => l.msg === 'stopped'), container).toBe(true);
+      jobsFinishedWhileDraining += own.filter((l) => l.msg === 'etl run processed' && Number(l.time) > Number(shutdown!.time)).length;
     }
+    // The workers finished active jobs after SIGTERM rather than dropping them.
+    expect(jobsFinishedWhileDraining).toBeGreaterThan(0);
+    console.log(`after SIGTERM the workers finished ${jobsFinishedWhileDraining} active job(s)`);
     // No in-process run lost: every one finished, some of them after the drain had begun.
     const inlineRows = await runRows(inline.map((p) => p.runId!));
     expect(inlineRows.map((r) => r.status).filter((s) => s !== 'succeeded')).toEqual([]);
