@@ -141,6 +141,7 @@ async function shutdown(signal: string): Promise<void> {
     await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
   }
   await ops?.close();
+  logger.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
