@@ -208,6 +208,10 @@ describe('a queue-lane run the outbox relay publishes after a Redis outage', () 
 
   it('joins the trace of the write: the worker’s consumer span is a child of the PUT’s server span', async () => {
     await redis.stop();
+    // Only once the API's connection has seen Redis go is the PUT's own enqueue sure to fail (one
+    // written to a socket not yet known dead is retried after the reconnect, landing late in the
+    // dispatch's trace instead of the relay's path this test is about).
+    await waitFor('the API to report Redis down on /readyz', async () => ((await fetch(`${api.url}/readyz`)).status === 503 ? true : undefined), { timeoutMs: 30_000 });
     const caller = callerContext();
     const put = await putResource(api.url, uniqueResourceId('otel-relay'), { info: { Late: 'yes' } }, {
       headers: { traceparent: caller.traceparent, 'Tasklane-Lane': 'queue' },
