@@ -38,6 +38,13 @@ skip() {
 }
 elapsed() { echo "$((SECONDS - started_at)) s"; }
 
+# The test runs under Node 24 like the main suite (.ci/run puts it first on the PATH; run by hand on
+# an older node, the script does the same).
+if [[ "$(node --version 2>/dev/null)" != v24.* ]]; then
+  node24_env="$(scripts/useNode24.sh)"
+  eval "$node24_env"
+fi
+
 # --- An engine, or a reason to skip --------------------------------------------------------------
 [ "$(id -u)" = 0 ] || skip "needs root to run a Docker daemon (uid $(id -u))"
 for tool in dockerd docker docker-compose; do
