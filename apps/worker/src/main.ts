@@ -26,6 +26,7 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connect
 closers.push(() => connection.quit().catch(() => connection.disconnect()));
 
 const registry = createMetricsRegistry();
+const etlRunMetrics = createEtlRunMetrics(registry);
 const processor = createEtlRunProcessor({
   db,
   logger,
@@ -33,7 +34,9 @@ const processor = createEtlRunProcessor({
   transform: transformInfoJson,
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
-  onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
+  // Runs this worker finished carry their timestamps (no query per run, issue #10); failed ones are loaded.
+  onRunDone: (run) => etlRunMetrics.observe(run),
+  onRunFailed: observeFinishedRuns({ db, metrics: etlRunMetrics, logger }),
 });
 // A PostgreSQL outage defers the job without spending an attempt (issue #9, "What must hold" 6).
 const databaseRetry = { initialDelayMs: config.queue.backoffMs, maxDelayMs: config.worker.databaseRetryMaxMs };
