@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { createQueues, createRedisConnection, enqueueEtlRun } from '@tasklane/queue';
+import { markRunsPublished } from '@tasklane/db';
 import { runPool } from '../limits/pgLoop.ts';
 import { prepareRuns } from '../limits/prepareRuns.ts';
 import type { ProcessUsage } from '../measure/processSampler.ts';
@@ -50,6 +51,9 @@ export async function runWorkerDrain(
     await queues.etlRun.waitUntilReady();
     await queues.etlRun.pause();
     await runPool(runs, 16, (run) => enqueueEtlRun(queues, { runId: run.id }, { timeoutMs: 5000 }));
+    // As the API does once a job is in Redis: otherwise the outbox relay, seeing runs unpublished for
+    // more than OUTBOX_RELAY_AFTER_MS, adds their jobs again (a no-op) in the middle of the drain.
+    await markRunsPublished(ctx.db, runs.map((run) => run.id));
     // Sessions report their counters about a second after they go idle: let prepareRuns' settle first.
     await sleep(STATS_FLUSH_MS);
     const blocksBefore = await readDatabaseBlocks(ctx.pool);
