@@ -1,6 +1,6 @@
 import type { Db } from '@tasklane/db';
 import { isDatabaseUnavailable, recordRunFailure } from '@tasklane/db';
-import type { Enricher, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
+import type { Enricher, FinishedRunTimes, ProcessRunOutcome, TransformInfoJson } from '@tasklane/pipeline';
 import { processRun } from '@tasklane/pipeline';
 import type { EtlRunJob } from '@tasklane/queue';
 import type { Tracing } from '@tasklane/tracing';
@@ -21,10 +21,16 @@ export interface EtlRunProcessorDeps {
   /** Optional enrichment step (config `ENRICHMENT_URL`). */
   enrich?: Enricher | undefined;
   /**
-   * Called with the run id once this job brought its run to a final outcome (succeeded, skipped,
-   * or failed on its last attempt), e.g. to observe its metrics. Must not throw. @defaultValue none
+   * Called once this job brought its run to `succeeded` or `skipped`, with the run's timestamps as
+   * stored (returned by the claim and the commit, so observing it costs no query), e.g. to observe
+   * its metrics. Must not throw. @defaultValue none
    */
-  onRunFinished?: (runId: string) => void;
+  onRunDone?: (run: FinishedRunTimes) => void;
+  /**
+   * Called with the run id once this job failed its run on its last attempt, e.g. to load and
+   * observe it for metrics. Must not throw. @defaultValue none
+   */
+  onRunFailed?: (runId: string) => void;
   /**
    * Spans of the claim, transform and commit (`processRun`), children of BullMQ's consumer span
    * (`process etl-run`, active while the processor runs when the Worker has `telemetry`). @defaultValue off
@@ -63,7 +69,7 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
       const outcome = await processRun(
         { db: deps.db, transform: deps.transform, signal, testDelayMs: deps.testDelayMs, enrich: deps.enrich, tracing: deps.tracing },
         runId,
-        { lane: 'queue', leasedBy: deps.workerId, takeover: true, onClaimed: (claimed) => (lease = claimed) },
+        { lane: 'queue', leasedBy: deps.workerId, takeover: true, onClaimed: (claimed) => (lease = claimed), onFinished: deps.onRunDone },
       );
       if (outcome.outcome === 'not-found') throw new UnrecoverableError(`run ${runId} does not exist`);
       if (outcome.outcome === 'lease-lost') {
@@ -71,7 +77,6 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
         return outcome;
       }
       log.info({ ...outcome }, 'etl run processed');
-      if (outcome.outcome === 'succeeded' || outcome.outcome === 'skipped') deps.onRunFinished?.(runId);
       return outcome;
     } catch (caught) {
       // An aborted signal rejects with its reason, which BullMQ's cancelJob sets to a string: wrap it,
@@ -91,7 +96,7 @@ export function createEtlRunProcessor(deps: EtlRunProcessorDeps) {
           log.warn({ outcome: 'lease-lost', lease, err: error }, 'etl run lease lost: failure not recorded; wrote nothing');
           return { outcome: 'lease-lost' };
         }
-        if (final) deps.onRunFinished?.(runId);
+        if (final) deps.onRunFailed?.(runId);
       }
       throw error;
     }

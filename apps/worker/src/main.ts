@@ -42,6 +42,7 @@ connection.on('error', (err: Error) => {
 closers.push(() => connection.quit().catch(() => connection.disconnect()));
 
 const registry = createMetricsRegistry();
+const etlRunMetrics = createEtlRunMetrics(registry);
 const processor = createEtlRunProcessor({
   db,
   logger,
@@ -49,7 +50,9 @@ const processor = createEtlRunProcessor({
   transform: transformInfoJson,
   testDelayMs: config.etlTestDelay.enabled ? config.etlTestDelay.delayMs : 0,
   enrich: config.enrichment.url ? createHttpEnricher({ url: config.enrichment.url, timeoutMs: config.enrichment.timeoutMs }) : undefined,
-  onRunFinished: observeFinishedRuns({ db, metrics: createEtlRunMetrics(registry), logger }),
+  // Runs this worker finished carry their timestamps (no query per run, issue #10); failed ones are loaded.
+  onRunDone: (run) => etlRunMetrics.observe(run),
+  onRunFailed: observeFinishedRuns({ db, metrics: etlRunMetrics, logger }),
   tracing,
 });
 // A PostgreSQL outage defers the job without spending an attempt (issue #9, "What must hold" 6).

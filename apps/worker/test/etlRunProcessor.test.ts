@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { upsertResourceWithRun, type Db } from '@tasklane/db';
 import { stringifyJsonExact, transformInfoJson } from '@tasklane/etl';
-import type { TransformInfoJson } from '@tasklane/pipeline';
+import type { FinishedRunTimes, TransformInfoJson } from '@tasklane/pipeline';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,29 @@ describe('the etl-run processor', () => {
     if (!db) return;
     await deleteResources(db, ids);
     await db.$disconnect();
+  });
+
+  it('hands a run it finished to onRunDone with the run’s timestamps as stored (metrics need no query of their own)', async () => {
+    const id = newId('proc-done');
+    const v1 = await putVersion(id, { a: 1 });
+    const v2 = await putVersion(id, { a: 2 });
+    const done: FinishedRunTimes[] = [];
+    const failed: string[] = [];
+    const processor = createEtlRunProcessor({ db, logger, workerId: 'worker:etl-run-processor-test', transform: transformInfoJson, onRunDone: (run) => done.push(run), onRunFailed: (runId) => failed.push(runId) });
+
+    await processor(fakeJob({ runId: v2 })); // committed
+    await processor(fakeJob({ runId: v1 })); // stale on arrival: skipped before its transform
+    await processor(fakeJob({ runId: v1 })); // a duplicate delivery finishes nothing
+
+    const stored = async (runId: string) => {
+      const [row] = await db.$queryRaw<FinishedRunTimes[]>`
+        SELECT id::text AS id, lane::text AS lane, status::text AS status, queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt"
+        FROM etl_runs WHERE id = ${runId}::uuid`;
+      return row;
+    };
+    expect(done).toEqual([await stored(v2), await stored(v1)]);
+    expect(done.map((run) => [run.lane, run.status])).toEqual([['queue', 'succeeded'], ['queue', 'skipped']]);
+    expect(failed).toEqual([]);
   });
 
   it('completes a run: succeeded, and its records are the transform of its info', async () => {
@@ -111,13 +134,22 @@ describe('the etl-run processor', () => {
   it('marks a run failed when its transform throws on the last attempt', async () => {
     const id = newId('proc-final');
     const runId = await putVersion(id, { a: 1 });
-    const failing = processorWith(() => {
-      throw new Error('still broken');
+    const failed: string[] = [];
+    const failing = createEtlRunProcessor({
+      db,
+      logger,
+      workerId: 'worker:etl-run-processor-test',
+      transform: () => {
+        throw new Error('still broken');
+      },
+      onRunFailed: (failedRunId) => failed.push(failedRunId),
     });
 
     await expect(failing(fakeJob({ runId }, { attemptsMade: 0, attempts: 2 }))).rejects.toThrow('still broken');
     expect(await readRun(db, runId)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(failed).toEqual([]);
     await expect(failing(fakeJob({ runId }, { attemptsMade: 1, attempts: 2 }))).rejects.toThrow('still broken');
+    expect(failed).toEqual([runId]);
 
     const run = await readRun(db, runId);
     expect(run).toMatchObject({ status: 'failed', attempts: 2, error: 'still broken' });

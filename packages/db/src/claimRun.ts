@@ -20,6 +20,10 @@ export interface ClaimedRun {
    * still be written after the claim; the commit's version guard decides then.
    */
   writtenVersion: number | null;
+  /** When the run was queued (its write's transaction), as stored: for metrics without a query of their own. */
+  queuedAt: Date;
+  /** When the run's first claim started it (kept by later claims), as stored. */
+  startedAt: Date;
 }
 
 /**
@@ -58,6 +62,11 @@ export type ClaimRefusal =
   | { claimed: false; reason: 'finished'; status: string }
   | { claimed: false; reason: 'held-elsewhere'; status: string };
 
+/** The claimed run's `queued_at` and `started_at` (set by this or an earlier claim) in epoch ms, as RETURNING columns. */
+const CLAIM_TIMES = Prisma.raw(
+  '(extract(epoch FROM queued_at) * 1000)::float8 AS queued_at_ms, (extract(epoch FROM started_at) * 1000)::float8 AS started_at_ms',
+);
+
 /**
  * Claims a run: marks it `running` under a fresh lease (a random uuid in `lease`, the claimant in
  * `leased_by`) in ONE statement, and returns its `info`. Every later transition of the run —
@@ -83,7 +92,8 @@ export async function claimRun(
   runId: string,
   options: ClaimRunOptions,
 ): Promise<({ claimed: true } & ClaimedRun) | ClaimRefusal> {
-  type Row = { id: string; resource_id: string; resource_version: number; lane: string; attempts: number; lease: string; info: string; written_version: number | null };
+  // Timestamps come back as epoch milliseconds (float8): pg and Prisma parse `timestamptz` differently (see queryRows).
+  type Row = { id: string; resource_id: string; resource_version: number; lane: string; attempts: number; lease: string; info: string; written_version: number | null; queued_at_ms: number; started_at_ms: number };
   const rows =
     options.lane === 'queue'
       ? await queryRows<Row>(db, Prisma.sql`
@@ -96,7 +106,8 @@ export async function claimRun(
           WHERE id = ${runId}::uuid AND lane = 'queue'
             AND (status IN ('queued', 'failed', 'lost') OR (status = 'running' AND ${options.takeover ?? false}::boolean))
           RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
-            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`)
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version,
+            ${CLAIM_TIMES}`)
       : await queryRows<Row>(db, Prisma.sql`
           UPDATE etl_runs
           SET status = 'running', attempts = attempts + 1,
@@ -105,7 +116,8 @@ export async function claimRun(
           WHERE id = ${runId}::uuid AND status = 'queued' AND lane <> 'queue' AND owner_id = ${options.instanceId}
             AND NOT EXISTS (SELECT 1 FROM api_instances i WHERE i.id = ${options.instanceId} AND i.dead_at IS NOT NULL)
           RETURNING id::text AS id, resource_id, resource_version, lane::text AS lane, attempts, lease::text AS lease, info::text AS info,
-            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version`);
+            (SELECT v.resource_version FROM context_versions v WHERE v.resource_id = etl_runs.resource_id) AS written_version,
+            ${CLAIM_TIMES}`);
   const [row] = rows;
   if (row) {
     return {
@@ -118,6 +130,8 @@ export async function claimRun(
       lease: row.lease,
       infoJson: row.info,
       writtenVersion: row.written_version,
+      queuedAt: new Date(row.queued_at_ms),
+      startedAt: new Date(row.started_at_ms),
     };
   }
   const [existing] = await queryRows<{ status: string }>(db, Prisma.sql`

@@ -1,5 +1,6 @@
 import type { Db } from './createDb.ts';
 import { Prisma } from './generated/prisma/client.ts';
+import { heldUnderLease } from './heldUnderLease.ts';
 import { queryRows } from './queryRows.ts';
 
 /** A context record ready to write (the output of `@tasklane/etl` transformInfo). */
@@ -9,10 +10,13 @@ export interface ContextRecordInput {
   valueType: string;
 }
 
-/** What {@link commitRunRecords} did. */
+/**
+ * What {@link commitRunRecords} did. `finishedAt` is the run's `finished_at` as stored (the commit's
+ * transaction start, millisecond precision), for metrics that need no query of their own.
+ */
 export type CommitOutcome =
-  | { outcome: 'written'; recordCount: number }
-  | { outcome: 'stale'; newerVersion: number }
+  | { outcome: 'written'; recordCount: number; finishedAt: Date }
+  | { outcome: 'stale'; newerVersion: number; finishedAt: Date }
   | { outcome: 'lease-lost' };
 
 /**
@@ -38,8 +42,10 @@ export type CommitOutcome =
  * no records, no status — and the outcome is `lease-lost`. The row lock keeps the lease from changing
  * until the commit, since every other transition of a run updates that row.
  *
- * The SQL is the PL/pgSQL function `commit_run_records` (migration
- * `20261202100000_commit_run_records`): its statements run in order, each with a fresh snapshot
+ * The SQL is the PL/pgSQL function `commit_run_records` (migrations
+ * `20261202100000_commit_run_records`, `20261202210000_commit_fence_by_run_id`: the run row is
+ * locked by its id alone, so by the primary key whatever the statistics say, and its lease and
+ * status are checked on the row locked): its statements run in order, each with a fresh snapshot
  * under READ COMMITTED, so the record writes, which run after the guard's row lock was granted, see
  * the records a concurrent commit of the same resource wrote before it let go of that lock. The
  * statement is bounded by the pool's `statement_timeout` (see `createDb`).
@@ -52,14 +58,14 @@ export async function commitRunRecords(
   run: { id: string; resourceId: string; resourceVersion: number; lease: string },
   records: readonly ContextRecordInput[],
 ): Promise<CommitOutcome> {
-  const [row] = await queryRows<{ outcome: string; newer_version: number | null }>(db, Prisma.sql`
-    SELECT outcome, newer_version
+  const [row] = await queryRows<{ outcome: string; newer_version: number | null; finished_at_ms: number | null }>(db, Prisma.sql`
+    SELECT outcome, newer_version, (extract(epoch FROM finished_at) * 1000)::float8 AS finished_at_ms
     FROM commit_run_records(${run.id}::uuid, ${run.lease}::uuid, ${run.resourceId}, ${run.resourceVersion}::int, ${JSON.stringify(records)}::jsonb)`);
   switch (row?.outcome) {
     case 'written':
-      return { outcome: 'written', recordCount: records.length };
+      return { outcome: 'written', recordCount: records.length, finishedAt: finishedAt(row.finished_at_ms) };
     case 'stale':
-      return { outcome: 'stale', newerVersion: row.newer_version ?? run.resourceVersion };
+      return { outcome: 'stale', newerVersion: row.newer_version ?? run.resourceVersion, finishedAt: finishedAt(row.finished_at_ms) };
     case 'lease-lost':
       return { outcome: 'lease-lost' };
     default:
@@ -81,11 +87,17 @@ export async function skipStaleRun(
   db: Db,
   run: { id: string; lease: string },
   newerVersion: number,
-): Promise<{ outcome: 'stale'; newerVersion: number } | { outcome: 'lease-lost' }> {
-  const skipped = await queryRows<{ id: string }>(db, Prisma.sql`
+): Promise<{ outcome: 'stale'; newerVersion: number; finishedAt: Date } | { outcome: 'lease-lost' }> {
+  const [skipped] = await queryRows<{ finished_at_ms: number }>(db, Prisma.sql`
     UPDATE etl_runs SET status = 'skipped', finished_at = CURRENT_TIMESTAMP, record_count = 0,
       error = ${`stale: records of version ${newerVersion} were already written`}, lease = NULL, leased_by = NULL
-    WHERE id = ${run.id}::uuid AND lease = ${run.lease}::uuid AND status = 'running'
-    RETURNING id::text AS id`);
-  return skipped.length > 0 ? { outcome: 'stale', newerVersion } : { outcome: 'lease-lost' };
+    WHERE ${heldUnderLease(run.id, run.lease)}
+    RETURNING (extract(epoch FROM finished_at) * 1000)::float8 AS finished_at_ms`);
+  return skipped ? { outcome: 'stale', newerVersion, finishedAt: new Date(skipped.finished_at_ms) } : { outcome: 'lease-lost' };
+}
+
+/** `finished_at` in epoch ms as the function returned it; it is never null for `written` or `stale`. */
+function finishedAt(ms: number | null): Date {
+  if (ms === null) throw new Error('commit_run_records returned no finished_at for a finished run');
+  return new Date(ms);
 }

@@ -1,4 +1,5 @@
 import type { Db } from './createDb.ts';
+import { heldUnderLease } from './heldUnderLease.ts';
 
 /** Whether {@link recordRunFailure} changed the run, or found its lease gone and wrote nothing. */
 export type FailureRecordOutcome = 'recorded' | 'lease-lost';
@@ -7,8 +8,9 @@ export type FailureRecordOutcome = 'recorded' | 'lease-lost';
  * Records a failed attempt of a run, by the holder of its lease.
  *
  * Fenced: applies only while the run is `running` under `options.lease` (checked in the same
- * UPDATE); otherwise nothing is written and the result is `lease-lost` (someone else took the run:
- * the reaper, a shutdown, a worker that took the job over).
+ * UPDATE, which finds the run by its primary key: see {@link heldUnderLease}); otherwise nothing is
+ * written and the result is `lease-lost` (someone else took the run: the reaper, a shutdown, a
+ * worker that took the job over).
  *
  * @param options.lease - the lease `claimRun` returned to this holder
  * @param options.final - true when no retry will follow: the run becomes `failed` with `finishedAt`
@@ -25,10 +27,10 @@ export async function recordRunFailure(
   const changed = options.final
     ? await db.$executeRaw`
         UPDATE etl_runs SET status = 'failed', error = ${error}, finished_at = CURRENT_TIMESTAMP, lease = NULL, leased_by = NULL
-        WHERE id = ${runId}::uuid AND lease = ${options.lease}::uuid AND status = 'running'`
+        WHERE ${heldUnderLease(runId, options.lease)}`
     : await db.$executeRaw`
         UPDATE etl_runs SET status = 'queued', error = ${error}, lease = NULL, leased_by = NULL
-        WHERE id = ${runId}::uuid AND lease = ${options.lease}::uuid AND status = 'running'`;
+        WHERE ${heldUnderLease(runId, options.lease)}`;
   return changed > 0 ? 'recorded' : 'lease-lost';
 }
 

@@ -2,7 +2,7 @@
 // only the records that changed. Rows are read back from PostgreSQL, including their physical
 // identity (xmin: the transaction that wrote the row version), so a record rewritten with the same
 // value is told apart from one left alone.
-import { claimRun, commitRunRecords, upsertResourceWithRun, type ClaimedRun, type ContextRecordInput, type Db } from '@tasklane/db';
+import { claimRun, commitRunRecords, skipStaleRun, upsertResourceWithRun, type ClaimedRun, type ContextRecordInput, type Db } from '@tasklane/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/waitFor.ts';
@@ -45,7 +45,7 @@ describe('commitRunRecords writes only what changed', () => {
     const id = newId('commit-ok');
     const v1Records: ContextRecordInput[] = Array.from({ length: 40 }, (_, i) => ({ key: `k${String(i).padStart(2, '0')}`, value: i, valueType: 'integer' }));
     const v1 = await claimNewVersion(id);
-    expect(await commitRunRecords(db, v1, v1Records)).toEqual({ outcome: 'written', recordCount: 40 });
+    expect(await commitRunRecords(db, v1, v1Records)).toEqual({ outcome: 'written', recordCount: 40, finishedAt: expect.any(Date) });
     const before = await readRecordWriters(db, id);
 
     // v2: two values change, one key changes only its type, two keys vanish, one key is new.
@@ -54,7 +54,7 @@ describe('commitRunRecords writes only what changed', () => {
       .map((r) => (r.key === 'k03' ? { ...r, value: 300 } : r.key === 'k07' ? { ...r, value: 'seven', valueType: 'string' } : r.key === 'k20' ? { ...r, valueType: 'number' } : r));
     v2Records.push({ key: 'k99', value: true, valueType: 'boolean' });
     const v2 = await claimNewVersion(id);
-    expect(await commitRunRecords(db, v2, v2Records)).toEqual({ outcome: 'written', recordCount: 39 });
+    expect(await commitRunRecords(db, v2, v2Records)).toEqual({ outcome: 'written', recordCount: 39, finishedAt: expect.any(Date) });
 
     const after = await readRecordWriters(db, id);
     const rewritten = [...after].filter(([key, xmin]) => before.get(key) !== xmin).map(([key]) => key).sort();
@@ -105,7 +105,7 @@ describe('commitRunRecords writes only what changed', () => {
         { timeoutMs: 10_000 },
       );
       await holder.query('COMMIT');
-      expect(await v2Commit).toEqual({ outcome: 'written', recordCount: 1 });
+      expect(await v2Commit).toEqual({ outcome: 'written', recordCount: 1, finishedAt: expect.any(Date) });
     } finally {
       await holder.end();
     }
@@ -121,8 +121,31 @@ describe('commitRunRecords writes only what changed', () => {
     const v1 = await claimNewVersion(id);
     expect(v1.writtenVersion).toBeNull();
     const v2 = await claimNewVersion(id);
-    expect(await commitRunRecords(db, v2, [{ key: 'a', value: 1, valueType: 'integer' }])).toEqual({ outcome: 'written', recordCount: 1 });
+    expect(await commitRunRecords(db, v2, [{ key: 'a', value: 1, valueType: 'integer' }])).toEqual({ outcome: 'written', recordCount: 1, finishedAt: expect.any(Date) });
     const v3 = await claimNewVersion(id);
     expect(v3.writtenVersion).toBe(2);
+  });
+
+  it('the claim returns the run’s queued and started times, and the commit or the skip its finished time, as stored', async () => {
+    /** The run's timestamps as PostgreSQL stored them, read back independently of the functions under test. */
+    async function storedTimes(runId: string) {
+      const [row] = await db.$queryRaw<{ queuedAt: Date; startedAt: Date | null; finishedAt: Date | null }[]>`
+        SELECT queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt" FROM etl_runs WHERE id = ${runId}::uuid`;
+      return row!;
+    }
+    const id = newId('commit-times');
+    const older = await claimNewVersion(id);
+    const newer = await claimNewVersion(id);
+    const written = await commitRunRecords(db, newer, [{ key: 'a', value: 1, valueType: 'integer' }]);
+    const stale = await commitRunRecords(db, older, []);
+    const thirdVersion = await claimNewVersion(id);
+    const skipped = await skipStaleRun(db, thirdVersion, thirdVersion.resourceVersion + 1);
+
+    for (const [claim, outcome] of [[newer, written], [older, stale], [thirdVersion, skipped]] as const) {
+      const stored = await storedTimes(claim.id);
+      expect(stored.finishedAt).not.toBeNull();
+      expect({ queuedAt: claim.queuedAt, startedAt: claim.startedAt, finishedAt: 'finishedAt' in outcome ? outcome.finishedAt : undefined }).toEqual(stored);
+    }
+    expect([written.outcome, stale.outcome, skipped.outcome]).toEqual(['written', 'stale', 'stale']);
   });
 });

@@ -108,7 +108,7 @@ describe('fenced run transitions', () => {
     expect(await readContextRecords(db, resourceId)).toEqual([]);
     expect(await readLease(db, runId)).toMatchObject({ status: 'running', lease: current.lease, recordCount: null });
 
-    expect(await commitRunRecords(db, current, RECORDS)).toEqual({ outcome: 'written', recordCount: 1 });
+    expect(await commitRunRecords(db, current, RECORDS)).toEqual({ outcome: 'written', recordCount: 1, finishedAt: expect.any(Date) });
     expect(await readLease(db, runId)).toMatchObject({ status: 'succeeded', lease: null, leasedBy: null, recordCount: 1 });
     // Its lease released with the run, the former holder still cannot write.
     expect(await commitRunRecords(db, stale, [{ key: 'b', value: 2, valueType: 'integer' }])).toEqual({ outcome: 'lease-lost' });
@@ -128,7 +128,7 @@ describe('fenced run transitions', () => {
     await db.$executeRaw`INSERT INTO context_versions (resource_id, resource_version, run_id) VALUES (${resourceId}, 99, ${runId}::uuid)`;
     expect(await commitRunRecords(db, stale, RECORDS)).toEqual({ outcome: 'lease-lost' });
     expect(await readLease(db, runId)).toMatchObject({ status: 'running', lease: current.lease });
-    expect(await commitRunRecords(db, current, RECORDS)).toEqual({ outcome: 'stale', newerVersion: 99 });
+    expect(await commitRunRecords(db, current, RECORDS)).toEqual({ outcome: 'stale', newerVersion: 99, finishedAt: expect.any(Date) });
     expect(await readLease(db, runId)).toMatchObject({ status: 'skipped', lease: null });
   });
 

@@ -11,6 +11,12 @@ const ETL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 /** Statuses that end a run; a run is observed once it reaches one. */
 const FINAL_STATUSES = new Set(['succeeded', 'skipped', 'failed']);
 
+/**
+ * What {@link EtlRunMetrics.observe} reads of a run: an `EtlRunView` (loaded by `findEtlRun`), or
+ * the timestamps a worker's claim and commit returned (`FinishedRunTimes` of @tasklane/pipeline).
+ */
+export type ObservedRun = Pick<EtlRunView, 'lane' | 'status' | 'queuedAt' | 'startedAt' | 'finishedAt'>;
+
 /** The ETL histograms of one process. */
 export interface EtlRunMetrics {
   /**
@@ -19,7 +25,7 @@ export interface EtlRunMetrics {
    * `GET /etl-runs/stats`. Labels: `lane` and `outcome` (the run's final status). Runs that are not
    * finished, or lack a timestamp, are ignored.
    */
-  observe(run: EtlRunView): void;
+  observe(run: ObservedRun): void;
 }
 
 /**
@@ -64,8 +70,10 @@ export function createEtlRunMetrics(registry: Registry): EtlRunMetrics {
 
 /**
  * Builds the `onRunFinished(runId)` hook handed to lanes and processors: it loads the run (its
- * timestamps are the database's, so every process measures alike) and observes it. Fire and
- * forget: a failure is logged, never thrown into the run's own path.
+ * timestamps are the database's, so every process measures alike) and observes it — one query per
+ * run; the worker observes the runs it brought to `succeeded`/`skipped` from the timestamps its claim
+ * and commit returned instead, and uses this only for failed runs. Fire and forget: a failure is
+ * logged, never thrown into the run's own path.
  */
 export function observeFinishedRuns(deps: { db: Db; metrics: EtlRunMetrics; logger: Logger }): (runId: string) => void {
   return (runId) => {

@@ -2,7 +2,7 @@ export { checkReadiness, postgresProbe, queueProbe, redisProbe } from './checkRe
 export type { DependencyStatus, Readiness, ReadinessProbe } from './checkReadiness.ts';
 export { createMetricsRegistry, registeredMetric } from './createMetricsRegistry.ts';
 export { createEtlRunMetrics, observeFinishedRuns } from './etlRunMetrics.ts';
-export type { EtlRunMetrics } from './etlRunMetrics.ts';
+export type { EtlRunMetrics, ObservedRun } from './etlRunMetrics.ts';
 export { registerQueueDepthMetric, QUEUE_JOB_STATES } from './queueDepthMetric.ts';
 export { createSecretMatcher, readAuthorization } from './createSecretMatcher.ts';
 export type { PresentedCredentials, SecretMatcher } from './createSecretMatcher.ts';

@@ -1,4 +1,4 @@
-import type { ClaimRunOptions, ContextRecordInput, Db } from '@tasklane/db';
+import type { ClaimedRun, ClaimRunOptions, ContextRecordInput, Db } from '@tasklane/db';
 import { claimRun, commitRunRecords, postgresSpanAttributes, skipStaleRun } from '@tasklane/db';
 import type { Tracing } from '@tasklane/tracing';
 import { TRACING_OFF } from '@tasklane/tracing';
@@ -44,7 +44,23 @@ export type ProcessRunClaim = ClaimRunOptions & {
    * a failure (`recordRunFailure` is fenced by it). @defaultValue none
    */
   onClaimed?: (lease: string) => void;
+  /**
+   * Called once the run reached `succeeded` or `skipped` here, with its timestamps as stored, which
+   * the claim and the final statement returned: metrics observe a finished run without a query of
+   * their own (issue #10). Must not throw. @defaultValue none
+   */
+  onFinished?: (run: FinishedRunTimes) => void;
 };
+
+/** A run this process brought to `succeeded` or `skipped`, with its timestamps as PostgreSQL stored them. */
+export interface FinishedRunTimes {
+  id: string;
+  lane: string;
+  status: 'succeeded' | 'skipped';
+  queuedAt: Date;
+  startedAt: Date;
+  finishedAt: Date;
+}
 
 /**
  * Runs the ETL of one run, the same way in every lane: claim it (`running`, under a fresh lease),
@@ -67,11 +83,12 @@ export type ProcessRunClaim = ClaimRunOptions & {
  *
  * @param how - who claims the run and how: `{ lane: 'queue', leasedBy, takeover? }` for a worker,
  *   `{ lane: 'in-process', instanceId }` for an API instance (see `claimRun`), plus `onClaimed`
+ *   and `onFinished`
  * @throws whatever the transform or the database throws; the run then stays `running` until the
  *   lane records the failure (with the lease `onClaimed` received)
  */
 export async function processRun(deps: ProcessRunDeps, runId: string, how: ProcessRunClaim): Promise<ProcessRunOutcome> {
-  const { onClaimed, ...options } = how;
+  const { onClaimed, onFinished, ...options } = how;
   const tracing = deps.tracing ?? TRACING_OFF;
   const claim = await tracing.inSpan('UPDATE etl_runs', dbSpan(tracing, deps.db, 'UPDATE', { 'db.collection.name': 'etl_runs' }), async (span) => {
     const claimed = await claimRun(deps.db, runId, options);
@@ -89,7 +106,9 @@ export async function processRun(deps: ProcessRunDeps, runId: string, how: Proce
     const skipped = await tracing.inSpan('UPDATE etl_runs', dbSpan(tracing, deps.db, 'UPDATE', { 'db.collection.name': 'etl_runs' }), () =>
       skipStaleRun(deps.db, claim, claim.writtenVersion!),
     );
-    return skipped.outcome === 'lease-lost' ? { outcome: 'lease-lost' } : { outcome: 'skipped', newerVersion: skipped.newerVersion };
+    if (skipped.outcome === 'lease-lost') return { outcome: 'lease-lost' };
+    onFinished?.({ ...times(claim), status: 'skipped', finishedAt: skipped.finishedAt });
+    return { outcome: 'skipped', newerVersion: skipped.newerVersion };
   }
   if (deps.testDelayMs) await sleep(deps.testDelayMs, deps.signal);
   const records = await tracing.inSpan('transform etl-run', {}, async (span) => {
@@ -113,6 +132,7 @@ export async function processRun(deps: ProcessRunDeps, runId: string, how: Proce
     },
   );
   if (committed.outcome === 'lease-lost') return { outcome: 'lease-lost' };
+  onFinished?.({ ...times(claim), status: committed.outcome === 'written' ? 'succeeded' : 'skipped', finishedAt: committed.finishedAt });
   return committed.outcome === 'written'
     ? { outcome: 'succeeded', recordCount: committed.recordCount }
     : { outcome: 'skipped', newerVersion: committed.newerVersion };
@@ -126,6 +146,10 @@ function dbSpan(tracing: Tracing, db: Db, operation: string, target: Record<stri
   if (!tracing.enabled) return {};
   const summary = `${operation} ${Object.values(target)[0]}`;
   return { kind: 'client' as const, attributes: { ...postgresSpanAttributes(db), 'db.operation.name': operation, ...target, 'db.query.summary': summary } };
+}
+
+function times(claim: ClaimedRun): Pick<FinishedRunTimes, 'id' | 'lane' | 'queuedAt' | 'startedAt'> {
+  return { id: claim.id, lane: claim.lane, queuedAt: claim.queuedAt, startedAt: claim.startedAt };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

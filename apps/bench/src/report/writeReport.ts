@@ -1,6 +1,7 @@
 import type { BenchResult, LaneLevelSummary } from '../BenchResult.ts';
 import type { Spread } from '../measure/spread.ts';
 import type { ScaleOutResult } from '../rounds/scaleOutRound.ts';
+import type { ScaleFigures } from '../rounds/scaleRound.ts';
 import { spreadOf } from '../measure/spread.ts';
 import type { Chart } from './renderCharts.ts';
 import { fmt } from './summarize.ts';
@@ -254,10 +255,15 @@ function scaleSection(result: BenchResult): string[] {
     '',
     `Loading ${scale.load.resources.toLocaleString('en-US')} resources (one succeeded run and one context version each) and ${scale.load.records.toLocaleString('en-US')} context records took **${fmt(scale.load.seconds)} s** (INSERT … SELECT FROM generate_series, synchronous_commit off, foreign-key triggers off for that session, then ANALYZE); before each of the two measurements the database was vacuumed and checkpointed, as one in service is between bursts.`,
     '',
-    '| database | PUT p99 ms (lane none) | PUT req/s | worker drain runs/s |',
-    '| --- | ---: | ---: | ---: |',
-    `| empty | ${fmt(scale.empty.putP99Ms)} | ${fmt(scale.empty.putPerSecond)} | ${fmt(scale.empty.workerRunsPerSecond)} |`,
-    `| loaded | ${fmt(scale.loaded.putP99Ms)} | ${fmt(scale.loaded.putPerSecond)} | ${fmt(scale.loaded.workerRunsPerSecond)} |`,
+    `Medians of ${scale.empty.reps?.length ?? 1} rounds per size (each: a lane \`none\` round, then a worker drain); the rounds' own values in brackets. Worker CPU and database buffer accesses (\`pg_stat_database\` hits + reads, all sessions) per run are counted, not timed, so they compare across machine loads where a 2–5 s drain rate cannot.`,
+    '',
+    '| database | PUT p99 ms (lane none) | PUT req/s | worker drain runs/s | worker CPU ms / run | database blocks / run |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...(['empty', 'loaded'] as const).map((size) => {
+      const f = scale[size];
+      const each = (pick: (r: NonNullable<ScaleFigures['reps']>[number]) => number | null) => (f.reps && f.reps.length > 1 ? ` (${f.reps.map((r) => fmt(pick(r))).join(', ')})` : '');
+      return `| ${size} | ${fmt(f.putP99Ms)}${each((r) => r.putP99Ms)} | ${fmt(f.putPerSecond)} | ${fmt(f.workerRunsPerSecond)}${each((r) => r.workerRunsPerSecond)} | ${fmt(f.workerCpuMsPerRun)} | ${fmt(f.databaseBlocksPerRun)} |`;
+    }),
     '',
   );
   return out;

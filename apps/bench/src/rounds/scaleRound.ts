@@ -4,6 +4,7 @@ import pg from 'pg';
 import { runPool } from '../limits/pgLoop.ts';
 import { buildSizedBodies } from '../load/buildBodies.ts';
 import { startProcessSampler } from '../measure/processSampler.ts';
+import { spreadOf } from '../measure/spread.ts';
 import { waitForRoundRuns } from '../measure/runTimings.ts';
 import type { BenchContext } from './BenchContext.ts';
 import { runLaneRound } from './laneRound.ts';
@@ -31,14 +32,27 @@ export interface ScaleLoad {
   seconds: number;
 }
 
-/** PUT p99 and worker rate with a database of a given size. */
+/** PUT p99 and worker rate with a database of a given size: medians of `SCALE_REPS` rounds each. */
 export interface ScaleFigures {
   /** Lane `none` closed-loop round: PUT p99, ms, and req/s. */
   putP99Ms: number | null;
   putPerSecond: number;
   /** Worker drain of webhook-payload runs, runs/s. */
   workerRunsPerSecond: number | null;
+  /** Each repetition's PUT p99 (ms) and drain rate (runs/s), in the order run. @defaultValue absent in results written before they were recorded */
+  reps?: { putP99Ms: number | null; workerRunsPerSecond: number | null }[];
+  /** Worker CPU ms per run in the drains (median): what a run costs the worker, whatever the machine's load. */
+  workerCpuMsPerRun?: number | null;
+  /** PostgreSQL shared-buffer accesses per run in the drains (median; see `WorkerDrainResult.databaseBlocksPerRun`). */
+  databaseBlocksPerRun?: number | null;
 }
+
+/**
+ * Rounds of each kind per database size. One 600-run drain lasts 2–5 s on this machine, so one
+ * reading is at the mercy of whatever else the machine does in those seconds (issue #10's scale
+ * figures moved 291 → 162 runs/s in one run and not at all in the next): the verdict takes medians.
+ */
+export const SCALE_REPS = 3;
 
 /** What `--scale` measured. */
 export interface ScaleResult {
@@ -58,7 +72,8 @@ export const SCALE_BODY_SIZES = [1, 4, 16, 64, 256, 1024].map((kib) => kib * 102
 /**
  * `--scale` (issue #10, "how cost grows"): CPU per KB across body sizes, then PUT p99 and worker
  * runs/s on the (nearly) empty database, then again after loading `resources` resources with
- * `records` context records between them.
+ * `records` context records between them; each the median of {@link SCALE_REPS} rounds, with the
+ * worker's CPU and the database's buffer accesses per run beside the rates.
  *
  * @param bytesPerSize - body bytes PUT per size (at least `minRequestsPerSize` and at most 2,000 PUTs)
  */
@@ -109,20 +124,37 @@ export async function runScale(
     ctx.log(`scale: ${u.bytes} B bodies × ${u.requests}: API ${point.apiCpuMsPerKb?.toFixed(3)} ms/KiB (${point.apiMarginalCpuMsPerKb?.toFixed(3)} beyond the fixed cost), worker ${point.workerCpuMsPerKb?.toFixed(3)} ms/KiB (${point.workerMarginalCpuMsPerKb?.toFixed(3)})`);
   }
   const figures = async (tag: string): Promise<ScaleFigures> => {
-    const round = await runLaneRound(ctx, { lane: 'none', connections: options.connections, rep: 0, seed: options.seed, durationSec: options.durationSec, idPrefix: `scale-${tag}-none-`, drainTimeoutMs: 120_000 });
-    const drain = await runWorkerDrain(ctx, { rep: tag === 'empty' ? 901 : 902, count: options.runs, seed: options.seed, timeoutMs: 300_000 });
-    return { putP99Ms: round.http.latencyMs.p99, putPerSecond: round.http.throughput, workerRunsPerSecond: drain.runsPerSecond };
+    const reps: NonNullable<ScaleFigures['reps']> = [];
+    const putPerSecond: number[] = [];
+    const cpu: (number | null)[] = [];
+    const blocks: (number | null)[] = [];
+    for (let rep = 0; rep < SCALE_REPS; rep++) {
+      const round = await runLaneRound(ctx, { lane: 'none', connections: options.connections, rep, seed: options.seed, durationSec: options.durationSec, idPrefix: `scale-${tag}-none-r${rep}-`, drainTimeoutMs: 120_000 });
+      const drain = await runWorkerDrain(ctx, { rep: (tag === 'empty' ? 900 : 910) + rep, count: options.runs, seed: options.seed + rep, timeoutMs: 300_000 });
+      reps.push({ putP99Ms: round.http.latencyMs.p99, workerRunsPerSecond: drain.runsPerSecond });
+      putPerSecond.push(round.http.throughput);
+      cpu.push(drain.workerCpuMsPerRun);
+      blocks.push(drain.databaseBlocksPerRun);
+    }
+    return {
+      putP99Ms: spreadOf(reps.map((r) => r.putP99Ms)).median,
+      putPerSecond: spreadOf(putPerSecond).median ?? 0,
+      workerRunsPerSecond: spreadOf(reps.map((r) => r.workerRunsPerSecond)).median,
+      reps,
+      workerCpuMsPerRun: spreadOf(cpu).median,
+      databaseBlocksPerRun: spreadOf(blocks).median,
+    };
   };
   await settleDatabase(ctx.stack.databaseUrl);
   const empty = await figures('empty');
-  ctx.log(`scale: empty database: PUT p99 ${empty.putP99Ms} ms, worker ${empty.workerRunsPerSecond?.toFixed(0)} runs/s; loading ${options.resources} resources and ${options.records} context records`);
+  ctx.log(`scale: empty database: PUT p99 ${empty.putP99Ms} ms, worker ${empty.workerRunsPerSecond?.toFixed(0)} runs/s, ${empty.workerCpuMsPerRun?.toFixed(2)} ms worker CPU and ${empty.databaseBlocksPerRun?.toFixed(0)} database blocks per run (medians of ${SCALE_REPS}); loading ${options.resources} resources and ${options.records} context records`);
   const load = await loadScaleData(ctx.stack.databaseUrl, { resources: options.resources, records: options.records });
   ctx.log(`scale: loaded in ${load.seconds.toFixed(1)} s; vacuuming and checkpointing`);
   // A database in service has vacuumed and checkpointed its rows long ago; measuring right after a
   // bulk load measures the autovacuum and checkpoint the load set off, not the size.
   await settleDatabase(ctx.stack.databaseUrl);
   const loaded = await figures('loaded');
-  ctx.log(`scale: loaded database: PUT p99 ${loaded.putP99Ms} ms, worker ${loaded.workerRunsPerSecond?.toFixed(0)} runs/s`);
+  ctx.log(`scale: loaded database: PUT p99 ${loaded.putP99Ms} ms, worker ${loaded.workerRunsPerSecond?.toFixed(0)} runs/s, ${loaded.workerCpuMsPerRun?.toFixed(2)} ms worker CPU and ${loaded.databaseBlocksPerRun?.toFixed(0)} database blocks per run (medians of ${SCALE_REPS})`);
   return { cpuPerKb, idleCpuMsPerSecond: idle, fixedCpuMsPerRequest: fixed, empty, loaded, load };
 }
 
