@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putResource } from '../../../test/support/apiClient.ts';
 import { deleteResources, readRuns, uniqueResourceId } from '../../../test/support/testDb.ts';
+import { waitFor } from '../../../test/support/waitFor.ts';
 import { startApi, type TestApi } from './support/startApi.ts';
 
 describe('the resource API when Redis is unreachable', () => {
@@ -10,8 +11,10 @@ describe('the resource API when Redis is unreachable', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    // Port 1 refuses connections: the producer connection never becomes ready.
-    api = await startApi({ redisUrl: 'redis://127.0.0.1:1' });
+    // Port 1 refuses connections: the producer connection never becomes ready. The enqueue's deadline
+    // is far longer than the 2 s the PUT below may take, so only failing fast answers it in time.
+    api = await startApi({ redisUrl: 'redis://127.0.0.1:1', enqueueTimeoutMs: 30_000 });
+    await waitFor('the producer connection to have failed its first attempt', () => (api.redis.status === 'reconnecting' ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
   });
   afterAll(async () => {
     if (!api) return;
@@ -19,7 +22,7 @@ describe('the resource API when Redis is unreachable', () => {
     await api.close();
   });
 
-  it('still answers a PUT promptly with 201, leaving the run queued in the outbox and saying why', async () => {
+  it('still answers a PUT promptly with 201 (no wait for a connection that never got ready), leaving the run queued in the outbox and saying why', async () => {
     const id = uniqueResourceId('redis-down');
     ids.push(id);
     const response = await putResource(api.baseUrl, id, { info: { a: 1 } }, { signal: AbortSignal.timeout(2000) });

@@ -12,6 +12,7 @@ import { withDeadline } from './withDeadline.ts';
  */
 export async function enqueueEtlRun(queues: Queues, job: EtlRunJob, options: { timeoutMs: number }): Promise<void> {
   const payload = etlRunJobSchema.parse(job);
+  failFastWhileDown(queues);
   await withDeadline(queues.etlRun.add('etl-run', payload, { jobId: etlRunJobId(payload.runId) }), options.timeoutMs, 'enqueue');
 }
 
@@ -38,6 +39,7 @@ export type EtlRunJobToAdd = EtlRunJob & {
  */
 export async function enqueueEtlRuns(queues: Queues, jobs: readonly EtlRunJobToAdd[], options: { timeoutMs: number }): Promise<void> {
   if (jobs.length === 0) return;
+  failFastWhileDown(queues);
   const adds = jobs.map(({ traceMetadata, ...job }) => {
     const data = etlRunJobSchema.parse(job);
     return { name: 'etl-run', data, opts: { jobId: etlRunJobId(data.runId), ...(traceMetadata ? { telemetry: { metadata: traceMetadata } } : {}) } };
@@ -68,4 +70,20 @@ export async function findMissingEtlRunJobs(queues: Queues, runIds: readonly str
     if (error) throw error;
     return exists === 0;
   });
+}
+
+/** States of an ioredis client (node or Cluster) between failed connection attempts, or closed. */
+const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
+
+/**
+ * Throws at once when the producer connection is between failed attempts (Redis unreachable,
+ * credentials refused) instead of letting BullMQ wait for it until the enqueue's deadline: a
+ * connection that dropped already fails fast (no offline queue), but one that never got ready would
+ * hold every queue-lane PUT for `ENQUEUE_TIMEOUT_MS`. A connection still on its first attempt is let
+ * through (the deadline bounds it). The run is then published by the outbox relay.
+ * @throws Error `enqueue: Redis is unreachable (<status>)`
+ */
+function failFastWhileDown(queues: Queues): void {
+  const status = queues.connection.status;
+  if (DOWN_STATES.has(status)) throw new Error(`enqueue: Redis is unreachable (connection ${status})`);
 }
