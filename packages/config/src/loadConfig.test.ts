@@ -208,6 +208,8 @@ describe('loadConfig', () => {
       ['OTEL_TRACES_SAMPLER_ARG', '2'],
       ['OTEL_SDK_DISABLED', 'yes'],
       ['OTEL_EXPORTER_OTLP_HEADERS', 'novalue'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+      ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'ftp://collector/v1/traces'],
     ])('rejects %s=%s with a ConfigError naming it', (name, value) => {
       expect(() => loadConfig({ [name]: value })).toThrow(name);
     });

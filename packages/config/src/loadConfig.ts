@@ -157,8 +157,8 @@ const envSchema = z.object({
   // --- Tracing (issue #12): the standard OpenTelemetry variables, see `Config.tracing` ---
   OTEL_SDK_DISABLED: otelBoolean.default(false),
   OTEL_TRACES_EXPORTER: envList.pipe(z.array(z.enum(['otlp', 'console', 'none']))).optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (OTLP/HTTP)' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (OTLP/HTTP)' }).optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_HEADERS: keyValueList.optional(),

@@ -91,8 +91,28 @@ export async function startSdk(settings: TracingSettings, options: StartTracingO
       return carrier.traceparent ? carrier : undefined;
     },
     jobMetadata: (headers) => bullmq.contextManager.getMetadata(propagation.extract(ROOT_CONTEXT, headers)),
-    shutdown: () => provider.shutdown(),
+    // Bounded: a collector that accepts and never answers must not hold the process past its
+    // shutdown deadline (the exporter's own timeout is OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default).
+    // Spans not exported by then are dropped, as the batch processor drops spans past its queue.
+    shutdown: () => settleWithin(provider.shutdown(), SHUTDOWN_FLUSH_MS),
   };
+}
+
+/** The longest the spans still buffered at shutdown may take to export, in ms. */
+export const SHUTDOWN_FLUSH_MS = 1000;
+
+/**
+ * Waits for `promise` at most `ms`; rejects as `promise` does, or with a timeout error naming the
+ * wait (the promise itself goes on, unobserved).
+ */
+function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`tracing: spans still buffered were not exported within ${ms} ms of shutdown; dropped`)), ms);
+    timer.unref();
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** OTLP over HTTP, JSON or protobuf; the protobuf exporter is loaded only when it is the one asked for. */
