@@ -110,6 +110,28 @@ describe('an API process stopped with SIGTERM', () => {
     expect(await unfinishedRunsOf(api.instanceId)).toEqual([]);
   });
 
+  it('answers an await request whose run outlasts the grace period: 202 with the run to poll, not a closed connection', async () => {
+    const api = await suite.startApi({ ETL_TEST_ENABLE: 'true', ETL_TEST_DELAY_MS: '4000', SHUTDOWN_GRACE_MS: '1500' });
+    const resourceId = uniqueResourceId('drain-await-late');
+    const inFlight = request(api.url, 'PUT', `${resourcePath(resourceId)}?lane=await`, {
+      body: JSON.stringify({ info: { a: 1 } }),
+      headers: { Prefer: 'wait=9', 'If-None-Match': '*' },
+    });
+    const runId = await waitFor('the await request to have committed its run', async () => (await suite.db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM etl_runs WHERE resource_id = ${resourceId} AND status = 'running'`)[0]?.id);
+
+    const stopped = api.stop(20_000);
+    const answered: ApiResponse = await inFlight;
+    expect(answered.status).toBe(202);
+    expect(answered.headers.get('location')).toBe(resourcePath(resourceId));
+    expect(answered.headers.get('etag')).toBe('"1"');
+    expect(answered.json.run).toMatchObject({ id: runId, lane: 'await', status: 'running' });
+    expect(await stopped).toEqual({ code: 0, signal: null });
+    // The write it answered for is there, and its run is recorded as the grace period left it.
+    expect(await findEtlRun(suite.db, runId)).toMatchObject({ status: 'lost', lane: 'await' });
+    expect(await countRows(suite.db, resourceId)).toMatchObject({ runs: 1 });
+  });
+
   it('with LOST_RUN_RECOVERY=queue, hands runs unfinished at the end of the grace period to the queue lane, where a worker completes them', async () => {
     const [api] = await Promise.all([
       suite.startApi({ ETL_TEST_ENABLE: 'true', ETL_TEST_DELAY_MS: '3000', SHUTDOWN_GRACE_MS: '300', LOST_RUN_RECOVERY: 'queue' }),

@@ -46,6 +46,8 @@ export interface AppDeps {
   allowedLanes?: readonly LaneName[];
   /** `await` lane waits, in seconds. @defaultValue 5 by default, at most 60 */
   awaitWait?: { defaultSeconds: number; maxSeconds: number };
+  /** Aborted when the shutdown grace period is up: waiting `await` requests answer 202 at once. @defaultValue never */
+  stopWaiting?: AbortSignal;
   http: {
     /** Largest request body, in bytes. */
     bodyLimitBytes: number;
@@ -133,6 +135,7 @@ export function createApp(deps: AppDeps): Koa {
       bodyThreads: deps.http.bodyThreads,
       tracing: deps.tracing,
       awaitWait: deps.awaitWait ?? { defaultSeconds: 5, maxSeconds: 60 },
+      stopWaiting: deps.stopWaiting,
     }).routes(),
     etlRunsRouter({ db: deps.db, links, lanes, statsMaxWindowSeconds: deps.statsMaxWindowSeconds }).routes(),
   );

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeRedis, loadConfig } from '@tasklane/config';
 import { abandonRuns, createDb, markRunsPublished } from '@tasklane/db';
 import { transformInfoJson } from '@tasklane/etl';
@@ -143,6 +144,8 @@ closers.push({ name: 'outbox relay', close: () => relay.stop() });
 const retention = startRetention({ db, logger, holder: instance.id, ...config.retention });
 closers.push({ name: 'retention', close: () => retention.stop() });
 
+// Aborted when the shutdown grace period is up (see shutdown): waiting `await` requests answer then.
+const stopWaiting = new AbortController();
 const app = createApp({
   db,
   logger,
@@ -150,6 +153,7 @@ const app = createApp({
   otherLanes: lanes.filter((lane) => lane !== defaultLane),
   allowedLanes: config.lanes.allowed,
   awaitWait: { defaultSeconds: config.lanes.awaitDefaultWaitSeconds, maxSeconds: config.lanes.awaitMaxWaitSeconds },
+  stopWaiting: stopWaiting.signal,
   http: {
     ...config.http,
     // Large PUT bodies are parsed in the thread lane's pool, off the event loop (issue #10).
@@ -208,8 +212,13 @@ async function shutdown(signal: string): Promise<void> {
   const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
   let graceTimer: NodeJS.Timeout | undefined;
   await Promise.race([closed, new Promise((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-  clearInterval(closeIdle);
   clearTimeout(graceTimer);
+  // Grace is up. An `await` request still waiting for its run has committed its write: answer it
+  // (202 and the run as it stands, to poll) rather than close its connection under it, and give
+  // those answers a moment to go out before the remaining connections are closed.
+  stopWaiting.abort();
+  await Promise.race([closed, sleep(Math.min(500, config.lifecycle.hardDeadlineMs / 4))]);
+  clearInterval(closeIdle);
   server.closeAllConnections();
   const unfinished = await executor.drain(Math.max(0, deadline - Date.now()), Math.min(1000, config.lifecycle.hardDeadlineMs / 4));
   if (unfinished.length > 0) {

@@ -29,6 +29,12 @@ export interface ResourcesRouterDeps {
   bodyLimitBytes: number;
   /** `await` lane: seconds to wait without `Prefer: wait`, and the most a client may ask for. */
   awaitWait: { defaultSeconds: number; maxSeconds: number };
+  /**
+   * Aborted when the process stops waiting for runs (its shutdown grace period is up): an `await`
+   * request still waiting then answers at once, 202 with the run as it stands, instead of having its
+   * connection closed under it. @defaultValue never aborted
+   */
+  stopWaiting?: AbortSignal | undefined;
   /** Validates bodies of at least `minBytes` off the event loop. @defaultValue every body on the event loop */
   bodyThreads?: BodyThreads | undefined;
   /** Spans for the upsert and the dispatch of a write (see `resourcesRouter`). @defaultValue off */
@@ -158,7 +164,7 @@ export function resourcesRouter(deps: ResourcesRouterDeps): Router {
       // Task.async + Task.yield: wait up to the client's deadline, then answer either way.
       const asked = parsePreferWait(ctx.get('Prefer'));
       const waitSeconds = Math.min(asked ?? deps.awaitWait.defaultSeconds, deps.awaitWait.maxSeconds);
-      const finished = await settlesWithin(dispatch.completion, waitSeconds * 1000);
+      const finished = await settlesWithin(dispatch.completion, waitSeconds * 1000, deps.stopWaiting);
       runNow = (await findEtlRun(deps.db, run.id)) ?? run;
       if (asked !== undefined) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
       if (!finished) status = 202;
@@ -238,14 +244,19 @@ function decodeCursor(cursor: string): string {
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise (the promise carries on). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+async function settlesWithin(promise: Promise<unknown>, ms: number, stop?: AbortSignal): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
+  let onStop: (() => void) | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
+    onStop = () => resolve(false);
+    if (stop?.aborted) resolve(false);
+    else stop?.addEventListener('abort', onStop, { once: true });
   });
   try {
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
+    if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }
