@@ -134,16 +134,21 @@ export async function upsertResourceWithRun(db: Db, input: UpsertResourceInput):
   return { created: resource.version === 1, resource: toResourceRow(resource), run: toRunView(fromRunJson(run)) };
 }
 
-/** The unconditional upsert of the resource: insert version 1, or bump the version. */
-const UPSERT_RESOURCE_SQL = `
+/** The upsert of the resource: insert version 1, or bump the version (only `where` it holds, when given). */
+function upsertResourceSql(where?: string): string {
+  return `
       INSERT INTO resources (id, name, attributes, version)
       VALUES ($1, $2, $3::jsonb, 1)
       ON CONFLICT (id) DO UPDATE
         SET name = EXCLUDED.name,
             attributes = EXCLUDED.attributes,
             version = resources.version + 1,
-            updated_at = CURRENT_TIMESTAMP
+            updated_at = CURRENT_TIMESTAMP${where ? `\n        WHERE ${where}` : ''}
       RETURNING ${resourceColumns.text}`;
+}
+
+/** The unconditional upsert of the resource. */
+const UPSERT_RESOURCE_SQL = upsertResourceSql();
 
 /**
  * The resource's write for a precondition, with its extra parameters ($12, $13: integer arrays).
@@ -190,19 +195,7 @@ function conditionalResourceWrite(precondition: WritePrecondition): { sql: strin
     };
   }
   if (ifNoneMatch !== undefined) {
-    return {
-      sql: `
-      INSERT INTO resources (id, name, attributes, version)
-      VALUES ($1, $2, $3::jsonb, 1)
-      ON CONFLICT (id) DO UPDATE
-        SET name = EXCLUDED.name,
-            attributes = EXCLUDED.attributes,
-            version = resources.version + 1,
-            updated_at = CURRENT_TIMESTAMP
-        WHERE resources.version <> ALL($12::int[])
-      RETURNING ${resourceColumns.text}`,
-      values: [[...ifNoneMatch]],
-    };
+    return { sql: upsertResourceSql('resources.version <> ALL($12::int[])'), values: [[...ifNoneMatch]] };
   }
   return { sql: UPSERT_RESOURCE_SQL, values: [] };
 }
