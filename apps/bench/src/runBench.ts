@@ -8,7 +8,6 @@ import { createDb } from '@tasklane/db';
 import { stringifyJsonExact } from '@tasklane/etl';
 import pg from 'pg';
 import { loadPayloads } from '@tasklane/webhook-corpus';
-import { startLocalRedisCluster } from '../../../scripts/localRedisCluster.ts';
 import type { BenchOptions } from './benchOptions.ts';
 import type { BenchResult, LevelLimits, MachineInfo, RunLimits } from './BenchResult.ts';
 import { measureBullmqLimit } from './limits/bullmqLimit.ts';
@@ -45,6 +44,7 @@ import type { WorkerDrainResult } from './rounds/workerDrainRound.ts';
 import { runWorkerDrain } from './rounds/workerDrainRound.ts';
 import type { BenchStack } from './stack/benchStack.ts';
 import { startBenchStack, targetStack } from './stack/benchStack.ts';
+import { onLocalCluster } from './stack/onLocalCluster.ts';
 
 /**
  * Runs the whole bench: stack, warm-up, then per repetition and level the machine limits (the PUT's
@@ -371,6 +371,7 @@ async function describeMachine(settings: RedisSettings): Promise<MachineInfo> {
   const loadBefore = loadavg()[0] ?? 0;
   let redis: string | null = null;
   const client = createRedisConnection(settings, 'worker');
+  // Connection errors surface as the INFO call's rejection or its timeout below (redis stays null).
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -397,27 +398,4 @@ async function describeMachine(settings: RedisSettings): Promise<MachineInfo> {
     loadAfter: null,
     busy: loadBefore >= 1.5,
   };
-}
-
-/**
- * Runs `round` on a second stack of its own whose API and worker use a local Redis Cluster
- * (scripts/localRedisCluster.ts: 6 nodes on free loopback ports), then stops the stack and the cluster.
- */
-async function onLocalCluster<T>(ctx: BenchContext, options: BenchOptions, round: (clusterCtx: BenchContext) => Promise<T>): Promise<T> {
-  ctx.log('starting a local Redis Cluster (3 masters + 3 replicas) and a second stack on it');
-  const cluster = await startLocalRedisCluster();
-  try {
-    const stack = await startBenchStack({ databaseUrl: options.databaseUrl, redisEnv: { REDIS_CLUSTER_NODES: cluster.nodes }, log: ctx.log });
-    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 3, application_name: 'tasklane-bench' });
-    const db = createDb({ url: stack.databaseUrl, poolSize: ctx.defaults.worker.concurrency + 1 });
-    try {
-      return await round({ ...ctx, stack, pool, db, api: createTasklaneClient({ baseUrl: stack.apiUrl, token: stack.token }) });
-    } finally {
-      await db.$disconnect().catch(() => undefined);
-      await pool.end().catch(() => undefined);
-      await stack.close();
-    }
-  } finally {
-    await cluster.stop();
-  }
 }

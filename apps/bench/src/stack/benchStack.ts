@@ -241,6 +241,7 @@ async function deleteRedisKey(settings: RedisSettings, key: string): Promise<voi
 /** Runs `work` on a connection of its own (waiting to be connected), closed after; at most 10 s. */
 async function withRedis<T>(settings: RedisSettings, work: (redis: ReturnType<typeof createRedisConnection>) => Promise<T>): Promise<T> {
   const redis = createRedisConnection(settings, 'worker');
+  // Connection errors surface as `work`'s rejection or the 10 s timeout below, to the caller.
   redis.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
